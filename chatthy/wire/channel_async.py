@@ -1,0 +1,104 @@
+"""The daemon's end of a connection, on an anyio byte stream.
+
+One task receives; any number of tasks may send (a generation streaming
+chunks while the connection handler answers other requests), so sends are
+serialised to keep frames from interleaving.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from typing import Any
+
+import anyio
+import anyio.abc
+
+from chatthy.wire.envelope import Envelope
+from chatthy.wire.errors import ConnectionClosed
+from chatthy.wire.framing import FrameDecoder, encode_frame
+from chatthy.wire.limits import DEFAULT_LIMITS, Limits
+from chatthy.wire.signing import Signer, Verifier
+
+_RECV_SIZE = 64 * 1024
+
+
+class AsyncChannel:
+    """Signed, framed messages over an anyio ``ByteStream``.
+
+    The peer's first frame must arrive within ``limits.first_frame_timeout``
+    seconds of the first ``receive()`` and may not exceed
+    ``limits.max_preauth_frame`` bytes: an unauthenticated peer cannot pin a
+    connection open or make the daemon buffer megabytes.
+    """
+
+    def __init__(
+        self,
+        stream: anyio.abc.ByteStream,
+        signer: Signer,
+        verifier: Verifier,
+        limits: Limits = DEFAULT_LIMITS,
+    ) -> None:
+        self._stream = stream
+        self._signer = signer
+        self._verifier = verifier
+        self._limits = limits
+        self._decoder = FrameDecoder(limits.max_preauth_frame)
+        self._bodies: deque[bytes] = deque()
+        self._authenticated = False
+        self._first_deadline: float | None = None
+        self._send_lock = anyio.Lock()
+
+    @property
+    def peer_key(self) -> str | None:
+        return self._verifier.peer_key
+
+    async def send(self, type: str, id: str, **fields: Any) -> None:
+        """Seal and send one frame (``fields``: seq, method, params, data)."""
+        await self.send_body(self._signer.seal(type, id, **fields))
+
+    async def send_body(self, body: bytes) -> None:
+        """Send an already sealed body (seal once, fan out to many connections)."""
+        frame = encode_frame(body, self._limits.max_frame)
+        async with self._send_lock:
+            # Transport failures (anyio.BrokenResourceError, ...) propagate as they are.
+            await self._stream.send(frame)
+
+    def _open(self, body: bytes) -> Envelope:
+        env = self._verifier.open(body)
+        if not self._authenticated:
+            self._authenticated = True
+            self._decoder.max_size = self._limits.max_frame
+            # Frames queued behind the first were held to the pre-auth cap; re-judge them.
+            self._bodies.extend(self._decoder.feed(b""))
+        return env
+
+    async def _receive_data(self) -> bytes:
+        try:
+            return await self._stream.receive(_RECV_SIZE)
+        except anyio.EndOfStream:
+            self._decoder.eof()
+            raise ConnectionClosed("the peer closed the connection") from None
+        except anyio.BrokenResourceError as exc:
+            raise ConnectionClosed("the peer reset the connection") from exc
+
+    async def receive(self) -> Envelope:
+        """The next verified envelope."""
+        while not self._bodies:
+            if self._authenticated:
+                data = await self._receive_data()
+            else:
+                if self._first_deadline is None:
+                    self._first_deadline = anyio.current_time() + self._limits.first_frame_timeout
+                remaining = self._first_deadline - anyio.current_time()
+                try:
+                    with anyio.fail_after(max(remaining, 0)):
+                        data = await self._receive_data()
+                except TimeoutError:
+                    raise TimeoutError(
+                        f"peer sent no complete frame within {self._limits.first_frame_timeout:g} s"
+                    ) from None
+            self._bodies.extend(self._decoder.feed(data))
+        return self._open(self._bodies.popleft())
+
+    async def aclose(self) -> None:
+        await self._stream.aclose()

@@ -1,0 +1,108 @@
+"""The client's end of a connection, on a plain blocking socket.
+
+Blocking sockets rather than an event loop because the client is short-lived
+and must start fast: importing anyio alone costs more than a whole request.
+"""
+
+from __future__ import annotations
+
+import socket
+import time
+from collections import deque
+from typing import Any
+
+from chatthy.wire.envelope import Envelope
+from chatthy.wire.errors import ConnectionClosed
+from chatthy.wire.framing import FrameDecoder, encode_frame
+from chatthy.wire.limits import DEFAULT_LIMITS, Limits
+from chatthy.wire.signing import Signer, Verifier
+
+_RECV_SIZE = 64 * 1024
+
+
+class SyncChannel:
+    """Signed, framed messages over a connected stream socket.
+
+    Until the peer's first frame verifies, frames are capped at
+    ``limits.max_preauth_frame``. On receive, a reset is reported as
+    ``ConnectionClosed`` like a clean close; send failures stay ``OSError``.
+    """
+
+    def __init__(
+        self,
+        sock: socket.socket,
+        signer: Signer,
+        verifier: Verifier,
+        limits: Limits = DEFAULT_LIMITS,
+    ) -> None:
+        self._sock = sock
+        self._signer = signer
+        self._verifier = verifier
+        self._limits = limits
+        self._decoder = FrameDecoder(limits.max_preauth_frame)
+        self._bodies: deque[bytes] = deque()
+        self._authenticated = False
+        self._timeout: float | None = sock.gettimeout()
+
+    @property
+    def peer_key(self) -> str | None:
+        return self._verifier.peer_key
+
+    def _set_timeout(self, timeout: float | None) -> None:
+        if timeout != self._timeout:
+            self._sock.settimeout(timeout)
+            self._timeout = timeout
+
+    def send(self, type: str, id: str, **fields: Any) -> None:
+        """Seal and send one frame (``fields``: seq, method, params, data)."""
+        self.send_body(self._signer.seal(type, id, **fields))
+
+    def send_body(self, body: bytes) -> None:
+        """Send an already sealed body."""
+        frame = encode_frame(body, self._limits.max_frame)
+        self._set_timeout(None)
+        self._sock.sendall(frame)
+
+    def _open(self, body: bytes) -> Envelope:
+        env = self._verifier.open(body)
+        if not self._authenticated:
+            self._authenticated = True
+            self._decoder.max_size = self._limits.max_frame
+            # Frames queued behind the first were held to the pre-auth cap; re-judge them.
+            self._bodies.extend(self._decoder.feed(b""))
+        return env
+
+    def receive(self, timeout: float | None = None) -> Envelope:
+        """The next verified envelope; ``TimeoutError`` if none within ``timeout`` s."""
+        if self._bodies:
+            return self._open(self._bodies.popleft())
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while True:
+            if deadline is not None:
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    raise TimeoutError(f"no frame from the peer within {timeout:g} s")
+                self._set_timeout(remaining)
+            else:
+                self._set_timeout(None)
+            try:
+                data = self._sock.recv(_RECV_SIZE)
+            except socket.timeout:
+                raise TimeoutError(f"no frame from the peer within {timeout:g} s") from None
+            except ConnectionResetError as exc:
+                raise ConnectionClosed("the peer reset the connection") from exc
+            if not data:
+                self._decoder.eof()
+                raise ConnectionClosed("the peer closed the connection")
+            self._bodies.extend(self._decoder.feed(data))
+            if self._bodies:
+                return self._open(self._bodies.popleft())
+
+    def close(self) -> None:
+        self._sock.close()
+
+    def __enter__(self) -> SyncChannel:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
