@@ -1,0 +1,1 @@
+"""Tests of chatthy.llm, through the official SDKs against tests.fakes."""
