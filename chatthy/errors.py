@@ -152,3 +152,14 @@ def from_wire(payload: dict) -> ChatthyError:
 
 
 EXIT_CODES = {cls.exit_code: cls.__name__ for cls in _BY_CODE.values()}
+
+
+def errors_for_status(end: dict) -> ChatthyError | None:
+    """The error a finished reply's ``end`` data stands for, if it did not complete."""
+    status = end.get("status")
+    if status in (None, "complete"):
+        return None
+    if status == "cancelled":
+        return Cancelled("cancelled: the partial reply is kept in the chat")
+    payload = end.get("error") or {"code": "internal", "message": f"reply ended with status {status}"}
+    return from_wire(payload)

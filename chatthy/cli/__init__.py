@@ -1,0 +1,1 @@
+"""The ``chatthy`` command: thin Click commands (parse, call the daemon, render)."""

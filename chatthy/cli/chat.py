@@ -1,0 +1,130 @@
+"""``chatthy chat list|show|rename|delete|use|cancel``."""
+
+from __future__ import annotations
+
+import click
+
+from chatthy.cli.output import color_enabled, is_tty, note, print_json, table, write_text
+
+
+def _when(iso: str | None) -> str:
+    """``2026-11-25 04:01`` in local time (stored as UTC ISO-8601)."""
+    if not iso:
+        return "-"
+    from datetime import datetime
+
+    try:
+        return datetime.fromisoformat(iso.replace("Z", "+00:00")).astimezone().strftime("%Y-%m-%d %H:%M")
+    except ValueError:
+        return iso
+
+
+@click.group()
+def chat() -> None:
+    """Manage chats."""
+
+
+@chat.command("list")
+@click.option("--persona", metavar="NAME", help="Only chats with this personality.")
+@click.option("--json", "as_json", is_flag=True, help="JSON array of objects.")
+@click.pass_obj
+def list_(app, persona, as_json) -> None:
+    """List the chats of the profile, most recently updated first."""
+    chats = app.client.call("chat.list", profile=app.current_profile(), personality=persona)
+    if as_json:
+        print_json(chats)
+        return
+    if not chats and is_tty():
+        note("no chats yet: start one with `chatthy ask -c NAME …`")
+        return
+    table(["NAME", "MSGS", "UPDATED", "MODEL"],
+          [[c["name"], str(c["messages"]), _when(c["updated"]), f"{c['provider']}/{c['model']}"] for c in chats])
+
+
+@chat.command()
+@click.argument("name", required=False)
+@click.option("--json", "as_json", is_flag=True, help="The chat and its messages as JSON.")
+@click.pass_obj
+def show(app, name, as_json) -> None:
+    """Show a chat's messages (default: the current chat)."""
+    name = name or _current(app)
+    data = app.client.call("chat.show", profile=app.current_profile(), name=name)
+    if as_json:
+        print_json(data)
+        return
+    tty = is_tty()
+    for m in data["messages"]:
+        label = f"── {m['role']}"
+        if m["role"] == "assistant" and m.get("model"):
+            label += f" · {m['model']}"
+        if m["status"] != "complete":
+            label += f" · {m['status']}"
+        label += f" · {_when(m['created'])} "
+        if tty:
+            label = label.ljust(60, "─")
+            if color_enabled():
+                label = click.style(label, fg="cyan" if m["role"] == "user" else "green", bold=True)
+        click.echo(label)
+        write_text(m["content"].rstrip("\n") + "\n", flush=False)
+        if m.get("error"):
+            write_text(f"[error: {m['error']}]\n", flush=False)
+        click.echo("")
+
+
+@chat.command()
+@click.argument("name")
+@click.argument("new")
+@click.pass_obj
+def rename(app, name, new) -> None:
+    """Rename chat NAME to NEW."""
+    from chatthy.cli.state import ClientState
+
+    app.client.call("chat.rename", profile=app.current_profile(), name=name, new=new)
+    state = ClientState.load(app.paths)
+    if state.chat == name:
+        state.chat = new
+        state.save(app.paths)
+    note(f"renamed {name!r} to {new!r}")
+
+
+@chat.command()
+@click.argument("names", nargs=-1, required=True)
+@click.pass_obj
+def delete(app, names) -> None:
+    """Delete chats and all their messages."""
+    for name in names:
+        app.client.call("chat.delete", profile=app.current_profile(), name=name)
+        note(f"deleted {name!r}")
+
+
+@chat.command()
+@click.argument("name")
+@click.pass_obj
+def use(app, name) -> None:
+    """Make NAME the current chat (for `ask --continue`, `chat show`, the REPL)."""
+    from chatthy.cli.state import ClientState
+
+    app.client.call("chat.get", profile=app.current_profile(), name=name)
+    state = ClientState.load(app.paths)
+    state.chat = name
+    state.save(app.paths)
+    note(f"current chat: {name}")
+
+
+@chat.command()
+@click.argument("name", required=False)
+@click.pass_obj
+def cancel(app, name) -> None:
+    """Stop the reply being generated in a chat (the partial text is kept)."""
+    info = app.client.call("gen.cancel", profile=app.current_profile(), chat=name or _current(app))
+    note(f"cancelled the reply in {info['chat']!r} ({info['status']})")
+
+
+def _current(app) -> str:
+    from chatthy.cli.state import ClientState
+    from chatthy.errors import BadRequest
+
+    name = ClientState.load(app.paths).chat
+    if not name:
+        raise BadRequest("no chat given and no current chat (set one with `chatthy chat use NAME`)")
+    return name

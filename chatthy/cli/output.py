@@ -1,0 +1,112 @@
+"""Output conventions: data on stdout, one-line messages on stderr, exit codes.
+
+Model output and names never drive the terminal: on a TTY, escape sequences
+and other control characters in text that came from outside are neutralised
+(shown as visible ``^[``-style text) before they are printed.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import sys
+from typing import Any, Iterable
+
+import click
+
+from chatthy.errors import ChatthyError
+
+# C0 controls except \t \n, DEL, and C1 controls (0x80-0x9f: 8-bit CSI and friends).
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f\x80-\x9f]")
+
+
+def _caret(match: re.Match) -> str:
+    ch = ord(match.group())
+    if ch == 0x1B:
+        return "^["
+    if ch < 0x20:
+        return "^" + chr(ch + 0x40)
+    return f"\\x{ch:02x}"
+
+
+def neutralise(text: str) -> str:
+    """Make control characters visible instead of letting them act."""
+    return _CONTROL.sub(_caret, text)
+
+
+def is_tty(stream=None) -> bool:
+    stream = stream or sys.stdout
+    try:
+        return stream.isatty()
+    except (AttributeError, ValueError):
+        return False
+
+
+def color_enabled(stream=None) -> bool:
+    return is_tty(stream) and "NO_COLOR" not in os.environ and os.environ.get("TERM") != "dumb"
+
+
+def write_text(text: str, *, stream=None, flush: bool = True) -> None:
+    stream = stream or sys.stdout
+    stream.write(neutralise(text) if is_tty(stream) else text)
+    if flush:
+        stream.flush()
+
+
+def note(message: str) -> None:
+    """A human message for the user (stderr): quiet when stderr is not a terminal."""
+    if is_tty(sys.stderr):
+        styled = click.style(message, dim=True) if color_enabled(sys.stderr) else message
+        click.echo(neutralise(styled) if not color_enabled(sys.stderr) else styled, err=True)
+
+
+def error_line(message: str) -> None:
+    prefix = "chatthy: error: "
+    if color_enabled(sys.stderr):
+        prefix = click.style(prefix, fg="red", bold=True)
+    first = neutralise(" ".join(message.split("\n")).strip())
+    click.echo(prefix + first, err=True)
+
+
+def print_json(value: Any) -> None:
+    sys.stdout.write(json.dumps(value, ensure_ascii=False, indent=2) + "\n")
+
+
+def table(headers: list[str], rows: Iterable[list[str]]) -> None:
+    """Aligned columns with a header on a TTY; tab-separated, no header, otherwise."""
+    rows = [[neutralise(str(c)) if is_tty() else str(c) for c in row] for row in rows]
+    if not is_tty():
+        for row in rows:
+            sys.stdout.write("\t".join(row) + "\n")
+        return
+    widths = [max([len(h)] + [len(r[i]) for r in rows]) for i, h in enumerate(headers)]
+    head = "  ".join(h.ljust(w) for h, w in zip(headers, widths)).rstrip()
+    click.echo(click.style(head, bold=True) if color_enabled() else head)
+    for row in rows:
+        click.echo("  ".join(c.ljust(w) for c, w in zip(row, widths)).rstrip())
+
+
+def run_cli(group: click.Group) -> int:
+    try:
+        result = group.main(prog_name="chatthy", standalone_mode=False)
+        return result if isinstance(result, int) else 0
+    except click.exceptions.Exit as exc:
+        return exc.exit_code
+    except click.ClickException as exc:
+        exc.show()
+        return exc.exit_code
+    except click.Abort:
+        click.echo("chatthy: interrupted", err=True)
+        return 130
+    except KeyboardInterrupt:
+        click.echo("", err=True)
+        return 130
+    except ChatthyError as exc:
+        error_line(exc.message)
+        return exc.exit_code
+    except BrokenPipeError:
+        # The reader went away (`chatthy chat list | head -1`): not an error of ours.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 141

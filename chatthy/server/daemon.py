@@ -1,0 +1,217 @@
+"""The daemon process: start-up, accept loop, shutdown.
+
+Start-up order matters: the pid-file lock first (two daemons on one state dir
+would both write the database), then the socket (refuses if a live daemon
+answers there), then the database. SIGTERM/SIGINT stop accepting, give replies
+in flight a few seconds, mark the rest, and close the database cleanly.
+"""
+
+from __future__ import annotations
+
+import argparse
+import fcntl
+import logging
+import logging.handlers
+import os
+import signal
+import socket
+import sys
+import time
+from collections import defaultdict
+from pathlib import Path
+
+import anyio
+import anyio.abc
+
+from chatthy import __version__
+from chatthy import config as config_mod
+from chatthy.errors import ChatthyError, Conflict
+from chatthy.paths import Paths, ensure_private_dir, resolve
+from chatthy.server.connection import Connection
+from chatthy.server.generation import GenerationHub
+from chatthy.server.listener import bind_unix, peer_uid
+from chatthy.wire.channel_async import AsyncChannel
+from chatthy.wire.keys import AuthorizedKeys, ensure_local_keys
+from chatthy.wire.limits import DEFAULT_LIMITS
+from chatthy.wire.replay import ReplayCache
+from chatthy.wire.signing import Signer, Verifier
+
+log = logging.getLogger("chatthy.server")
+
+MAX_CONNECTIONS = 512
+SHUTDOWN_GRACE = 5.0
+EVENT_QUEUE = 1024  # per watcher: a watcher that falls this far behind is dropped
+
+
+class Daemon:
+    def __init__(self, paths: Paths, config: config_mod.Config, store, keys) -> None:
+        from chatthy.llm import ProviderRegistry
+
+        self.paths = paths
+        self.config = config
+        self.store = store
+        self.keys = keys
+        self.signer = Signer(keys.daemon)
+        self.authorized = AuthorizedKeys(paths.config_dir / "authorized_keys")
+        # One cache for every connection: a frame captured on one connection
+        # must not be accepted when replayed on another.
+        self.replay = ReplayCache(DEFAULT_LIMITS.ts_window_ms, DEFAULT_LIMITS.replay_cache_max)
+        self.providers = ProviderRegistry(config.providers)
+        self.generations = GenerationHub(self)
+        self.started = time.time()
+        self.connections: set[Connection] = set()
+        self.watchers: dict[int, set[anyio.abc.ObjectSendStream]] = defaultdict(set)
+        self.stopping = anyio.Event()
+        self.task_group: anyio.abc.TaskGroup
+        self.counters: dict[str, int] = defaultdict(int)
+        self._token_counters: dict[tuple[str, str], object] = {}
+
+    def token_counter(self, model: str, kind: str):
+        """One counter per (model, kind): encodings load once per process."""
+        from chatthy.context import TokenCounter
+
+        key = (model, kind)
+        counter = self._token_counters.get(key)
+        if counter is None:
+            counter = self._token_counters[key] = TokenCounter(model, kind)
+        return counter
+
+    # -- live chats -------------------------------------------------------
+    def publish(self, chat_id: int, event: dict) -> None:
+        """Tell every client watching ``chat_id``; never blocks the publisher."""
+        for queue in list(self.watchers.get(chat_id, ())):
+            try:
+                queue.send_nowait(event)
+            except anyio.WouldBlock:
+                log.warning("dropping a watcher of chat %s that stopped reading", chat_id)
+                queue.close()
+                self.watchers[chat_id].discard(queue)
+            except (anyio.BrokenResourceError, anyio.ClosedResourceError):
+                self.watchers[chat_id].discard(queue)
+
+    # -- serving ------------------------------------------------------------
+    async def serve(self, sockets: list[socket.socket]) -> None:
+        listeners = [await anyio.abc.SocketListener.from_socket(s) for s in sockets]
+        async with anyio.create_task_group() as tg:
+            self.task_group = tg
+            tg.start_soon(self._signals)
+            for listener in listeners:
+                tg.start_soon(self._accept, listener)
+            log.info("chatthy %s daemon ready (pid %d)", __version__, os.getpid())
+            await self.stopping.wait()
+            log.info("stopping: closing listeners, finishing replies in flight")
+            for listener in listeners:
+                await listener.aclose()
+            await self.generations.stop_all(SHUTDOWN_GRACE)
+            await self.providers.aclose()
+            tg.cancel_scope.cancel()
+
+    async def _signals(self) -> None:
+        with anyio.open_signal_receiver(signal.SIGTERM, signal.SIGINT, signal.SIGHUP) as signals:
+            async for signum in signals:
+                if signum == signal.SIGHUP:
+                    log.info("SIGHUP: authorised keys are re-read on change; nothing else to reload")
+                    continue
+                log.info("received %s", signal.Signals(signum).name)
+                self.stopping.set()
+                return
+
+    async def _accept(self, listener: anyio.abc.SocketListener) -> None:
+        async with anyio.create_task_group() as tg:
+            while True:
+                try:
+                    stream = await listener.accept()
+                except (anyio.ClosedResourceError, anyio.BrokenResourceError):
+                    return
+                tg.start_soon(self._handle, stream)
+
+    async def _handle(self, stream: anyio.abc.SocketStream) -> None:
+        async with stream:
+            raw = stream.extra(anyio.abc.SocketAttribute.raw_socket)
+            if raw.family == socket.AF_UNIX:
+                uid = peer_uid(raw)
+                if uid is not None and uid != os.getuid():
+                    log.warning("refused a connection from uid %s (daemon runs as uid %s)", uid, os.getuid())
+                    return
+                peer = f"unix(uid {uid})"
+            else:
+                peer = "tcp %s:%s" % stream.extra(anyio.abc.SocketAttribute.remote_address)[:2]
+            if len(self.connections) >= MAX_CONNECTIONS:
+                log.warning("refused %s: %d connections open", peer, len(self.connections))
+                return
+            channel = AsyncChannel(stream, self.signer, Verifier(self.authorized.keys, replay=self.replay), DEFAULT_LIMITS)
+            conn = Connection(self, channel, peer)
+            self.connections.add(conn)
+            self.counters["connections"] += 1
+            try:
+                await conn.serve()
+            finally:
+                self.connections.discard(conn)
+
+
+def _setup_logging(paths: Paths, to_stderr: bool) -> None:
+    ensure_private_dir(paths.state_dir)
+    root = logging.getLogger("chatthy")
+    root.setLevel(logging.INFO)
+    handler = logging.handlers.RotatingFileHandler(paths.log_file, maxBytes=2 * 1024 * 1024, backupCount=3)
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    root.addHandler(handler)
+    if to_stderr:
+        err = logging.StreamHandler(sys.stderr)
+        err.setFormatter(logging.Formatter("chatthy: %(message)s"))
+        root.addHandler(err)
+
+
+def _lock_pid_file(paths: Paths) -> int:
+    """Hold an exclusive lock on the pid file for the daemon's lifetime."""
+    fd = os.open(paths.pid_file, os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        other = os.pread(fd, 32, 0).decode(errors="replace").strip()
+        os.close(fd)
+        raise Conflict(f"a chatthy daemon is already running (pid {other or '?'}; pid file {paths.pid_file})")
+    os.ftruncate(fd, 0)
+    os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
+    return fd
+
+
+def run(paths: Paths, *, log_to_stderr: bool = False) -> None:
+    import chatthy.server.handlers  # noqa: F401  (registers the methods)
+    from chatthy.store import Store
+
+    _setup_logging(paths, log_to_stderr)
+    config = config_mod.load(paths.config_file)
+    keys = ensure_local_keys(paths.config_dir)
+    pid_fd = _lock_pid_file(paths)
+    sock = bind_unix(paths.socket)
+    store = None
+    try:
+        store = Store.open(paths.database)
+        if not store.vec_loaded:
+            log.warning("sqlite-vec could not be loaded: vector search falls back to exact numpy search")
+        daemon = Daemon(paths, config, store, keys)
+        anyio.run(daemon.serve, [sock])
+    finally:
+        if store is not None:
+            store.close()
+        try:
+            if paths.socket.exists():
+                paths.socket.unlink()
+        except OSError:
+            pass
+        os.ftruncate(pid_fd, 0)
+        os.close(pid_fd)
+        log.info("stopped")
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="chatthy-daemon", description="Run the chatthy daemon in the foreground.")
+    parser.add_argument("--log-stderr", action="store_true", help="log to stderr as well as the log file")
+    args = parser.parse_args(argv)
+    try:
+        run(resolve(), log_to_stderr=args.log_stderr)
+    except ChatthyError as exc:
+        logging.getLogger("chatthy.server").error("%s", exc.message)
+        print(f"chatthy: {exc.message}", file=sys.stderr)
+        sys.exit(exc.exit_code)

@@ -1,0 +1,50 @@
+"""hello, daemon.status, daemon.stop."""
+
+from __future__ import annotations
+
+import os
+import time
+
+import anyio
+
+from chatthy import __version__
+from chatthy.server.params import Str
+from chatthy.server.registry import method
+from chatthy.wire.limits import PROTOCOL_VERSION
+
+
+@method("hello", client_version=Str(max=64))
+async def hello(ctx, p):
+    d = ctx.daemon
+    return {
+        "version": __version__,
+        "protocol": PROTOCOL_VERSION,
+        "pid": os.getpid(),
+        "daemon_key": d.signer.public_key,
+    }
+
+
+@method("daemon.status")
+async def status(ctx, p):
+    d = ctx.daemon
+    return {
+        "version": __version__,
+        "pid": os.getpid(),
+        "uptime": round(time.time() - d.started, 3),
+        "socket": str(d.paths.socket),
+        "database": str(d.paths.database),
+        "log": str(d.paths.log_file),
+        "connections": len(d.connections),
+        "generations": [g.summary() for g in d.generations.active.values()],
+        "vec_loaded": d.store.vec_loaded,
+    }
+
+
+@method("daemon.stop")
+async def stop(ctx, p):
+    async def soon() -> None:
+        await anyio.sleep(0.05)  # let this reply leave first
+        ctx.daemon.stopping.set()
+
+    ctx.daemon.task_group.start_soon(soon)
+    return {"stopping": True, "pid": os.getpid()}

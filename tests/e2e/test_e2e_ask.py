@@ -1,0 +1,200 @@
+"""`chatthy ask` end to end: real command, real daemon, fake provider over HTTP."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import sqlite3
+import time
+
+from tests.fakes.replies import HttpError, StreamError, Text
+
+
+def chat_json(home, name):
+    out = home.run("chat", "show", name, "--json", check=True)
+    return json.loads(out.stdout)
+
+
+def test_ask_from_stdin_autostarts_the_daemon(home, fake):
+    assert not home.socket.exists()
+    out = home.run("ask", input="Explain SQLite WAL in two sentences")
+    assert out.returncode == 0, out.stderr
+    assert out.stdout == "You said: Explain SQLite WAL in two sentences\n"
+    assert home.socket.exists() and home.daemon_pid()
+    body = fake.requests[-1].json
+    assert body["stream"] is True
+    assert body["model"] == "fake-model"
+    assert body["messages"] == [{"role": "user", "content": "Explain SQLite WAL in two sentences"}]
+
+
+def test_words_then_stdin_are_combined(home, fake, daemon):
+    out = home.run("ask", "Summarise", "this:", input="line one\nline two\n")
+    assert out.returncode == 0, out.stderr
+    sent = fake.requests[-1].json["messages"][-1]["content"]
+    assert sent == "Summarise this:\n\nline one\nline two\n"
+
+
+def test_streamed_chunks_arrive_in_order(home, fake, daemon):
+    fake.script(Text(["alpha ", "beta ", "gamma"], delay=0.01))
+    out = home.run("ask", "go")
+    assert out.stdout == "alpha beta gamma\n"
+
+
+def test_named_chat_sends_history(home, fake, daemon):
+    assert home.run("ask", "-c", "notes", "Remember: my cat is called Bob").returncode == 0
+    fake.script(Text(["Bob."]))
+    out = home.run("ask", "-c", "notes", "What is my cat called?")
+    assert out.returncode == 0, out.stderr
+    assert out.stdout == "Bob.\n"
+    assert fake.requests[-1].json["messages"] == [
+        {"role": "user", "content": "Remember: my cat is called Bob"},
+        {"role": "assistant", "content": "You said: Remember: my cat is called Bob"},
+        {"role": "user", "content": "What is my cat called?"},
+    ]
+    chat = chat_json(home, "notes")
+    assert [m["role"] for m in chat["messages"]] == ["user", "assistant", "user", "assistant"]
+    assert all(m["status"] == "complete" for m in chat["messages"])
+    assert chat["messages"][-1]["model"] == "fake-model"
+    assert chat["messages"][0]["tokens"] > 0
+
+
+def test_ask_without_chat_makes_a_new_named_chat_each_time(home, fake, daemon):
+    home.run("ask", "first question", check=True)
+    home.run("ask", "second question", check=True)
+    chats = json.loads(home.run("chat", "list", "--json", check=True).stdout)
+    assert len(chats) == 2
+    assert any(c["name"].endswith("-first-question") for c in chats)
+    # no history crosses between them
+    assert fake.requests[-1].json["messages"] == [{"role": "user", "content": "second question"}]
+
+
+def test_new_refuses_an_existing_chat(home, fake, daemon):
+    home.run("ask", "-c", "n", "hi", check=True)
+    out = home.run("ask", "-c", "n", "-n", "again")
+    assert out.returncode == 8
+    assert "already exists" in out.stderr
+
+
+def test_anthropic_provider_and_system_prompt(home, fake, daemon):
+    fake.script(Text(["Hello ", "from ", "Claude"]))
+    out = home.run("ask", "-p", "fakeant", "-s", "Be brief.", "hi")
+    assert out.returncode == 0, out.stderr
+    assert out.stdout == "Hello from Claude\n"
+    req = fake.requests[-1]
+    assert req.path == "/v1/messages"
+    assert req.json["system"] in ("Be brief.", [{"type": "text", "text": "Be brief."}])
+    assert req.json["model"] == "claude-fake"
+    assert req.json["max_tokens"] == 512
+
+
+def test_model_override(home, fake, daemon):
+    home.run("ask", "-m", "other-model", "hi", check=True)
+    assert fake.requests[-1].json["model"] == "other-model"
+
+
+def test_provider_error_is_one_clear_line_and_keeps_the_question(home, fake, daemon):
+    fake.script(HttpError(500, message="the fake is on fire"))
+    out = home.run("ask", "-c", "e", "hello?")
+    assert out.returncode == 5
+    lines = out.stderr.strip().splitlines()
+    assert len(lines) == 1 and "the fake is on fire" in lines[0] and lines[0].startswith("chatthy: error:")
+    msgs = chat_json(home, "e")["messages"]
+    assert msgs[0]["content"] == "hello?" and msgs[0]["status"] == "complete"
+    assert msgs[1]["status"] == "error" and "on fire" in msgs[1]["error"]
+    # the chat goes on: the next ask works and replays the question
+    fake.script(Text(["recovered"]))
+    assert home.run("ask", "-c", "e", "again").stdout == "recovered\n"
+
+
+def test_error_inside_the_stream_keeps_the_partial_text(home, fake, daemon):
+    fake.script(StreamError(after_chunks=2, message="overloaded mid-way"))
+    out = home.run("ask", "-c", "s", "go")
+    assert out.returncode == 5
+    assert "overloaded mid-way" in out.stderr
+    reply = chat_json(home, "s")["messages"][1]
+    assert reply["status"] == "error" and reply["content"] == "tok tok "
+
+
+def test_unknown_provider_and_chat_give_clear_errors(home, fake, daemon):
+    out = home.run("ask", "-p", "nope", "hi")
+    assert out.returncode == 4
+    assert "unknown provider 'nope'" in out.stderr and "fake" in out.stderr
+    out = home.run("chat", "show", "ghost")
+    assert out.returncode == 4
+    assert "chat 'ghost' not found" in out.stderr
+
+
+def test_empty_input_is_refused(home, fake, daemon):
+    out = home.run("ask", input="   \n")
+    assert out.returncode == 2
+    assert "nothing to ask" in out.stderr
+
+
+def test_non_utf8_stdin_is_refused(home, fake, daemon):
+    out = home.run("ask", input=b"\xff\xfe bad")
+    assert out.returncode == 2
+    assert "not UTF-8" in out.stderr
+
+
+def test_missing_api_key_names_the_variable(home, fake, daemon):
+    home.env.pop("FAKE_API_KEY")
+    home.stop_daemon()  # the daemon reads the environment it was started with
+    daemon.wait(10)
+    out = home.run("ask", "-c", "k", "hi")
+    assert out.returncode == 10, out.stderr
+    assert "FAKE_API_KEY" in out.stderr
+
+
+def test_killed_client_does_not_stop_the_reply(home, fake, daemon):
+    chunks = [f"part{i} " for i in range(30)]
+    fake.script(Text(chunks, delay=0.05))
+    proc = home.popen("ask", "-c", "kill", "long one", stdout=-1, stderr=-1)
+    first = proc.stdout.read(5)  # the reply has started streaming
+    assert first == b"part0"
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    proc.stdout.close()
+    proc.stderr.close()
+    deadline = time.monotonic() + 15
+    while time.monotonic() < deadline:
+        reply = chat_json(home, "kill")["messages"][1]
+        if reply["status"] == "complete":
+            break
+        time.sleep(0.1)
+    assert reply["status"] == "complete"
+    assert reply["content"] == "".join(chunks)
+
+
+def test_ctrl_c_cancels_and_keeps_the_partial_reply(home, fake, daemon):
+    fake.script(Text([f"w{i} " for i in range(200)], delay=0.05))
+    proc = home.popen("ask", "-c", "cc", "long", stdout=-1, stderr=-1)
+    assert proc.stdout.read(2) == b"w0"
+    proc.send_signal(signal.SIGINT)
+    out, err = proc.communicate(timeout=15)
+    assert proc.returncode == 130, err
+    reply = chat_json(home, "cc")["messages"][1]
+    assert reply["status"] == "cancelled"
+    assert reply["content"].startswith("w0 ") and len(reply["content"]) < len("".join(f"w{i} " for i in range(200)))
+
+
+def test_partial_reply_is_persisted_while_streaming(home, fake, daemon):
+    fake.script(Text([f"x{i} " for i in range(60)], delay=0.05))
+    proc = home.popen("ask", "-c", "p", "stream", stdout=-1, stderr=-1)
+    proc.stdout.read(2)
+    time.sleep(0.8)  # several flush intervals
+    db = sqlite3.connect(f"file:{home.database}?mode=ro", uri=True)
+    try:
+        status, content = db.execute(
+            "select status, content from messages where role='assistant' order by id desc limit 1").fetchone()
+    finally:
+        db.close()
+    assert status == "partial" and content.startswith("x0 x1")
+    proc.communicate(timeout=15)
+    assert proc.returncode == 0
+
+
+def test_stdout_not_a_tty_passes_text_through(home, fake, daemon):
+    fake.script(Text(["a\x1b[31mred", "\n"]))
+    out = home.run("ask", "x")
+    assert out.stdout == "a\x1b[31mred\n"  # pipelines get the model's bytes untouched
