@@ -6,13 +6,11 @@ import re
 import time
 
 from chatthy.errors import BadRequest, Conflict
+from chatthy.server.compose import AskContext, fixed_parts, system_text
 from chatthy.server.generation import Generation
 from chatthy.server.lookup import chat_of, profile_of
 from chatthy.server.params import Bool, Int, Name, Str, Text
 from chatthy.server.registry import method
-
-DEFAULT_SYSTEM_PROMPT = None  # personalities (and their default) come with chat management
-
 
 def auto_chat_name(store, profile_id: int, prompt: str) -> str:
     """``20261125-0401-explain-sqlite-wal``: sortable, and says what it was about."""
@@ -72,8 +70,8 @@ async def ask(ctx, p):
         raise d.generations.busy_error(chat.name)
 
     counter = d.token_counter(model, provider_cfg.kind)
-    system = p["system"] or DEFAULT_SYSTEM_PROMPT
-    fixed = [FixedPart("system prompt", system, counter.count(system))] if system else []
+    fixed = fixed_parts(AskContext(d, profile, chat, p, counter, provider_cfg, model))
+    system = system_text(fixed)
     user_tokens = counter.count_message("user", prompt)
     history = history_for_request(store.messages(chat.id)) if chat else []
     # Everything that can refuse the request does so before a row is written.
