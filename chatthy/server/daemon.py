@@ -114,6 +114,8 @@ class Daemon:
         (in a thread, while requests are already served) keeps the first reply fast.
         """
         kinds = {p.kind for p in self.config.providers.values()}
+        default = self.config.providers[self.config.default_provider]
+        counter = self.token_counter(default.model, default.kind)
 
         def load() -> None:
             import importlib
@@ -124,6 +126,10 @@ class Daemon:
                         importlib.import_module(module)
                     except Exception:  # reported properly when the provider is used
                         log.exception("could not import %s", module)
+            try:
+                counter.count("warm up the tokenizer")  # loads the vendored encoding once
+            except Exception:
+                log.exception("could not load the tokenizer for %s", default.model)
 
         await anyio.to_thread.run_sync(load)
 
@@ -197,6 +203,27 @@ def _lock_pid_file(paths: Paths) -> int:
     return fd
 
 
+def systemd_sockets() -> list[socket.socket]:
+    """Listening sockets handed over by systemd socket activation (sd_listen_fds), else [].
+
+    systemd passes them as fds 3.. with LISTEN_FDS=n and LISTEN_PID=<our pid>;
+    the variables are removed so that no child (an api_key_cmd) sees them.
+    """
+    env = os.environ
+    if env.get("LISTEN_PID") != str(os.getpid()) or not env.get("LISTEN_FDS", "").isdigit():
+        return []
+    count = int(env["LISTEN_FDS"])
+    for var in ("LISTEN_PID", "LISTEN_FDS", "LISTEN_FDNAMES"):
+        env.pop(var, None)
+    socks = []
+    for fd in range(3, 3 + count):
+        sock = socket.socket(fileno=fd)
+        sock.set_inheritable(False)
+        sock.setblocking(False)
+        socks.append(sock)
+    return socks
+
+
 def run(paths: Paths, *, log_to_stderr: bool = False) -> None:
     import chatthy.server.handlers  # noqa: F401  (registers the methods)
     from chatthy.store import Store
@@ -205,19 +232,21 @@ def run(paths: Paths, *, log_to_stderr: bool = False) -> None:
     config = config_mod.load(paths.config_file)
     keys = ensure_local_keys(paths.config_dir)
     pid_fd = _lock_pid_file(paths)
-    sock = bind_unix(paths.socket)
+    activated = systemd_sockets()
+    sockets = activated or [bind_unix(paths.socket)]
     store = None
     try:
         store = Store.open(paths.database)
         if not store.vec_loaded:
             log.warning("sqlite-vec could not be loaded: vector search falls back to exact numpy search")
         daemon = Daemon(paths, config, store, keys)
-        anyio.run(daemon.serve, [sock])
+        daemon.socket_activated = bool(activated)
+        anyio.run(daemon.serve, sockets)
     finally:
         if store is not None:
             store.close()
         try:
-            if paths.socket.exists():
+            if paths.socket.exists() and not activated:  # an activated socket is systemd's
                 paths.socket.unlink()
         except OSError:
             pass

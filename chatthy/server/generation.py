@@ -28,6 +28,8 @@ log = logging.getLogger("chatthy.server")
 
 FLUSH_INTERVAL = 0.25  # seconds between writes of a growing reply
 KEEP_FINISHED = 256  # finished generations kept in memory for attach/resume
+MAX_COALESCE_CHUNKS = 512  # chunks one frame may carry when a follower lags
+MAX_COALESCE_CHARS = 64 * 1024
 
 
 class Generation:
@@ -89,13 +91,27 @@ class Generation:
         }
 
     async def follow(self, send: Callable[[dict, int], Awaitable[None]], from_seq: int = 0) -> dict:
-        """Send chunks ``from_seq`` onwards as they come; return the end data."""
+        """Send chunks ``from_seq`` onwards as they come; return the end data.
+
+        Chunks that piled up while the previous frame was being sent go out
+        together in one frame (``n`` of them): a fast provider or a slow reader
+        then costs a signature per frame, not per token, and a reader that
+        falls behind never makes the daemon queue frames for it.
+        """
         seq = from_seq
         while True:
             changed = self._changed
             while seq < len(self.chunks):
-                await send({"text": self.chunks[seq]}, seq)
-                seq += 1
+                end, size = seq + 1, len(self.chunks[seq])
+                limit = min(len(self.chunks), seq + MAX_COALESCE_CHUNKS)
+                while end < limit and size < MAX_COALESCE_CHARS:
+                    size += len(self.chunks[end])
+                    end += 1
+                if end == seq + 1:
+                    await send({"text": self.chunks[seq]}, seq)
+                else:
+                    await send({"text": "".join(self.chunks[seq:end]), "n": end - seq}, seq)
+                seq = end
             if self.finished.is_set():
                 return self.end_data()
             await changed.wait()

@@ -17,8 +17,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-import nacl.signing
-from nacl.signing import SigningKey
+from chatthy.wire.ed25519 import SigningKey
 
 from chatthy.wire.errors import KeyFileError
 
@@ -39,9 +38,10 @@ _HEADER = (
 )
 
 
-def public_hex(key: nacl.signing.SigningKey | nacl.signing.VerifyKey) -> str:
+def public_hex(key) -> str:
     """The 64-hex-character public key of a signing (or verify) key."""
-    verify_key = key.verify_key if isinstance(key, SigningKey) else key
+    # A signing key (ours or PyNaCl's) has .verify_key; a verify key is itself.
+    verify_key = getattr(key, "verify_key", key)
     return verify_key.encode().hex()
 
 

@@ -12,9 +12,7 @@ import time
 from collections.abc import Callable, Iterable
 from typing import Any
 
-import nacl.exceptions
-import nacl.signing
-
+from chatthy.wire.ed25519 import SigningKey, VerifyKey
 from chatthy.wire.envelope import Envelope, dump_payload, parse_envelope
 from chatthy.wire.errors import BadSignature, UnknownKey
 from chatthy.wire.limits import DEFAULT_LIMITS, PROTOCOL_VERSION, Limits
@@ -28,9 +26,10 @@ class Signer:
 
     __slots__ = ("_key", "public_key")
 
-    def __init__(self, signing_key: nacl.signing.SigningKey) -> None:
-        self._key = signing_key
-        self.public_key: str = signing_key.verify_key.encode().hex()
+    def __init__(self, signing_key) -> None:
+        # PyNaCl's SigningKey or ours: both encode to the seed.
+        self._key = SigningKey.from_any(signing_key)
+        self.public_key: str = self._key.verify_key.encode().hex()
 
     def seal(
         self,
@@ -62,7 +61,7 @@ class Signer:
         if data is not None:
             fields["data"] = data
         payload = dump_payload(fields)
-        return self._key.sign(payload).signature + payload
+        return self._key.sign_detached(payload) + payload
 
 
 class Verifier:
@@ -94,17 +93,17 @@ class Verifier:
         if replay is None:
             replay = ReplayCache(limits.ts_window_ms, limits.replay_cache_max)
         self._replay = replay
-        self._verify_keys: dict[str, nacl.signing.VerifyKey | None] = {}
+        self._verify_keys: dict[str, VerifyKey | None] = {}
         self.peer_key: str | None = None
 
-    def _verify_key(self, hex_key: str) -> nacl.signing.VerifyKey | None:
+    def _verify_key(self, hex_key: str) -> VerifyKey | None:
         try:
             return self._verify_keys[hex_key]
         except KeyError:
             pass
         try:
-            vk: nacl.signing.VerifyKey | None = nacl.signing.VerifyKey(bytes.fromhex(hex_key))
-        except (ValueError, TypeError, nacl.exceptions.CryptoError):
+            vk: VerifyKey | None = VerifyKey(bytes.fromhex(hex_key))
+        except (ValueError, TypeError):
             vk = None  # a malformed entry authorises nobody
         self._verify_keys[hex_key] = vk
         return vk
@@ -113,11 +112,7 @@ class Verifier:
         vk = self._verify_key(hex_key)
         if vk is None:
             return False
-        try:
-            vk.verify(payload, signature)
-        except nacl.exceptions.BadSignatureError:
-            return False
-        return True
+        return vk.verify_detached(signature, payload)
 
     def open(self, body: bytes) -> Envelope:
         """Verify, then parse, then check freshness; raise a ``WireError`` on any failure."""

@@ -120,3 +120,63 @@ def test_stream_digest_matches_text_digest():
         digest.update(part)
     assert digest.count == 4
     assert digest.hexdigest() == text_digest("héllo wörld")
+
+
+# -- frames that carry several chunks (the daemon coalesces for lagging readers) --
+
+def _multi(sid, seq, texts):
+    from chatthy.wire.envelope import Envelope
+
+    data = {"text": "".join(texts)} if len(texts) == 1 else {"text": "".join(texts), "n": len(texts)}
+    return Envelope(v=1, type="chunk", id=sid, ts=0, nonce="0" * 32, key="0" * 64, seq=seq, data=data)
+
+
+def _end(sid, count, text):
+    from chatthy.wire.envelope import Envelope
+    from chatthy.wire.reorder import text_digest
+
+    return Envelope(v=1, type="end", id=sid, ts=0, nonce="0" * 32, key="0" * 64,
+                    data={"count": count, "sha256": text_digest(text)})
+
+
+@given(st.lists(st.text(max_size=5), min_size=1, max_size=40), st.data())
+def test_coalesced_frames_in_any_order_reassemble(chunks, data):
+    from chatthy.wire.reorder import StreamAssembler
+
+    # cut the chunk list into consecutive groups, one frame each, then shuffle with duplicates
+    cuts = sorted(set(data.draw(st.lists(st.integers(1, len(chunks) - 1), max_size=10)) if len(chunks) > 1 else []))
+    bounds = [0, *cuts, len(chunks)]
+    frames = [_multi("s", a, chunks[a:b]) for a, b in zip(bounds, bounds[1:])]
+    order = data.draw(st.permutations(frames + frames[: data.draw(st.integers(0, len(frames)))]))
+    asm = StreamAssembler("s")
+    delivered = []
+    for f in order:
+        delivered += asm.feed(f)
+    assert asm.next_seq == len(chunks)
+    assert asm.text == "".join(chunks)
+    asm.finish(_end("s", len(chunks), "".join(chunks)))
+    assert len(delivered) == len(frames)
+
+
+def test_a_frame_straddling_what_was_delivered_is_corrupt():
+    import pytest
+
+    from chatthy.wire.errors import StreamCorrupt
+    from chatthy.wire.reorder import StreamAssembler
+
+    asm = StreamAssembler("s")
+    asm.feed(_multi("s", 0, ["a", "b"]))
+    with pytest.raises(StreamCorrupt):
+        asm.feed(_multi("s", 1, ["b", "c"]))
+
+
+def test_invalid_chunk_count_is_corrupt():
+    import pytest
+
+    from chatthy.wire.envelope import Envelope
+    from chatthy.wire.errors import StreamCorrupt
+    from chatthy.wire.reorder import StreamAssembler
+
+    env = Envelope(v=1, type="chunk", id="s", ts=0, nonce="0" * 32, key="0" * 64, seq=0, data={"text": "x", "n": 0})
+    with pytest.raises(StreamCorrupt):
+        StreamAssembler("s").feed(env)
