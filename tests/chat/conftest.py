@@ -1,0 +1,76 @@
+"""One fake provider and one daemon per test module (chat-management tests).
+
+A module may set ``EXTRA_CONFIG`` (appended to config.toml) for its daemon,
+e.g. a provider with a tiny window or ``[chat] truncation = "summarise"``.
+Tests share the daemon, so each uses its own chat names and clears the
+fake's recorded requests (``fresh``) before looking at them.
+"""
+
+from __future__ import annotations
+
+import shutil
+import signal
+import subprocess
+import time
+
+import pytest
+
+from tests.conftest import CHATTHY, make_home
+from tests.fakes.provider_server import FakeProviderServer
+
+# A provider with an exactly counted model (o200k_base) and a small window,
+# so tests can compute what must be dropped.
+TINY = """
+[providers.tiny]
+kind = "openai"
+base_url = "{openai}"
+api_key_env = "FAKE_API_KEY"
+model = "gpt-4o-mini"
+context_length = {context_length}
+max_tokens = 100
+max_retries = 0
+timeout = 10
+"""
+
+
+@pytest.fixture(scope="module")
+def mfake():
+    with FakeProviderServer() as server:
+        yield server
+
+
+@pytest.fixture(scope="module")
+def mhome(request, mfake):
+    home = make_home(mfake)
+    extra = getattr(request.module, "EXTRA_CONFIG", "")
+    with (home.config_dir / "config.toml").open("a") as fh:
+        fh.write(extra.replace("{openai}", mfake.openai_base_url))
+    proc = subprocess.Popen([CHATTHY, "serve", "--no-log-stderr"], env=home.env,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    deadline = time.monotonic() + 30
+    while not home.socket.exists():
+        if proc.poll() is not None:
+            raise AssertionError(f"daemon exited: {proc.stderr.read().decode()}")
+        if time.monotonic() > deadline:
+            proc.kill()
+            raise AssertionError("daemon did not create its socket in 30 s")
+        time.sleep(0.02)
+    try:
+        yield home
+    finally:
+        if proc.poll() is None:
+            proc.send_signal(signal.SIGTERM)
+            try:
+                proc.wait(15)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+        proc.stderr.close()
+        shutil.rmtree(home.root, ignore_errors=True)
+
+
+@pytest.fixture
+def fresh(mfake):
+    """The module's fake, with no recorded requests and no queued replies."""
+    mfake.clear()
+    return mfake
