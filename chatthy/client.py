@@ -12,22 +12,68 @@ key pinned in the config dir before it is looked at.
 
 A stream that loses its connection reconnects and resumes from the last
 ``seq`` it has (``gen.attach``), so the user sees no gap and no duplicate.
+
+Where the daemon is: the local Unix socket (the default, and the fast path:
+nothing is read but the key files), or a daemon on another machine over TCP
+when ``CHATTHY_CONNECT`` or ``[client] connect`` says ``tcp://HOST:PORT``; its
+public key comes from ``CHATTHY_DAEMON_KEY`` / ``[client] daemon_key`` (else
+``daemon.pub``). TCP frames are encrypted as well as signed
+(``chatthy.wire.box``), and a remote daemon is never autostarted.
 """
 
 from __future__ import annotations
 
 import os
+import re
 import secrets
 import socket
+import time
 from collections import deque
 from typing import Any, Iterator
 
 from chatthy import errors
 from chatthy.errors import DaemonUnavailable
-from chatthy.paths import Paths, resolve
-from chatthy.wire.errors import ConnectionClosed, WireError
+from chatthy.paths import Paths, ensure_private_dir, resolve
+from chatthy.wire.errors import ConnectionClosed, IncompleteFrame, WireError
 
 CALL_TIMEOUT = 60.0  # a unary call that takes longer than this is a daemon bug
+TCP_CONNECT_TIMEOUT = 10.0
+RESUME_DELAYS = (0.0, 0.2, 0.5, 1.0)  # between reconnect attempts of a resumed stream
+# A live `connect = ...` line (not a comment): only then is config.toml worth parsing.
+_CONNECT_LINE = re.compile(rb"^[ \t]*connect[ \t]*=", re.M)
+_TCP_TARGET = re.compile(r"tcp://(?:\[(?P<v6>[0-9a-fA-F:.]+)\]|(?P<host>[^\s:/\[\]]+)):(?P<port>\d{1,5})")
+
+
+class Remote:
+    """A daemon reached over TCP: where, and the public key it must sign with."""
+
+    def __init__(self, target: str, daemon_key: str | None) -> None:
+        m = _TCP_TARGET.fullmatch(target.strip())
+        if m is None:
+            raise errors.ConfigError(f"cannot connect to {target!r}: expected tcp://HOST:PORT")
+        self.target = target.strip()
+        self.host = m.group("v6") or m.group("host")
+        self.port = int(m.group("port"))
+        self.daemon_key = daemon_key.strip().lower() if daemon_key else None
+
+
+def remote_daemon(paths: Paths) -> Remote | None:
+    """The TCP daemon this client is configured to use, or None for the local socket."""
+    env = os.environ
+    if env.get("CHATTHY_CONNECT"):
+        return Remote(env["CHATTHY_CONNECT"], env.get("CHATTHY_DAEMON_KEY") or None)
+    try:
+        raw = paths.config_file.read_bytes()
+    except OSError:
+        return None
+    if not _CONNECT_LINE.search(raw):
+        return None
+    from chatthy import config
+
+    cfg = config.load(paths.config_file)
+    if not cfg.connect:
+        return None
+    return Remote(cfg.connect, env.get("CHATTHY_DAEMON_KEY") or cfg.daemon_key or None)
 
 
 class Client:
@@ -36,6 +82,19 @@ class Client:
         self.autostart = autostart
         self._channel = None
         self._pending: dict[str, deque] = {}
+        self._remote: Remote | None | bool = False  # False: not looked up yet
+        self._heard_from_daemon = False  # on this connection
+
+    @property
+    def remote(self) -> Remote | None:
+        if self._remote is False:
+            self._remote = remote_daemon(self.paths)
+        return self._remote
+
+    @property
+    def address(self) -> str:
+        """Where the daemon is, for messages."""
+        return self.remote.target if self.remote else str(self.paths.socket)
 
     # -- connection -----------------------------------------------------------
     def __enter__(self) -> Client:
@@ -58,9 +117,41 @@ class Client:
             raise
         return sock
 
+    def _connect_tcp(self, remote: Remote):
+        from chatthy.wire.box import FrameCipher
+        from chatthy.wire.channel_sync import SyncChannel
+        from chatthy.wire.keys import CLIENT_KEY, load_or_create_signing_key
+        from chatthy.wire.signing import Signer, Verifier
+
+        daemon_key = remote.daemon_key
+        if daemon_key is None:
+            try:
+                daemon_key = (self.paths.config_dir / "daemon.pub").read_text(encoding="ascii").strip().lower()
+            except (OSError, UnicodeDecodeError):
+                raise errors.ConfigError(
+                    f"no public key for the daemon at {remote.target}: run `chatthy keys show` on that "
+                    "machine and set [client] daemon_key (or CHATTHY_DAEMON_KEY) here") from None
+        if not re.fullmatch(r"[0-9a-f]{64}", daemon_key):
+            raise errors.ConfigError(f"the daemon key for {remote.target} is not 64 hex characters")
+        key_path = ensure_private_dir(self.paths.config_dir) / CLIENT_KEY
+        client_key = read_key_files(lambda: load_or_create_signing_key(key_path))
+        try:
+            sock = socket.create_connection((remote.host, remote.port), timeout=TCP_CONNECT_TIMEOUT)
+        except OSError as exc:
+            raise DaemonUnavailable(f"cannot connect to {remote.target}: {exc.strerror or exc}") from exc
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        sock.settimeout(None)
+        cipher = FrameCipher.client(client_key, daemon_key)
+        self._heard_from_daemon = False
+        self._channel = SyncChannel(sock, Signer(client_key), Verifier(lambda: (daemon_key,)), cipher=cipher)
+        return self._channel
+
     def connect(self):
         if self._channel is not None:
             return self._channel
+        remote = self.remote
+        if remote is not None:
+            return self._connect_tcp(remote)
         from chatthy.wire.channel_sync import SyncChannel
         from chatthy.wire.keys import load_client_keys
         from chatthy.wire.signing import Signer, Verifier
@@ -84,9 +175,18 @@ class Client:
             sock = self._open_socket()
         except OSError as exc:
             raise DaemonUnavailable(f"cannot connect to {self.paths.socket}: {exc.strerror or exc}") from exc
-        client_key, daemon_public = load_client_keys(self.paths.config_dir)
+        client_key, daemon_public = read_key_files(lambda: load_client_keys(self.paths.config_dir))
+        self._heard_from_daemon = False
         self._channel = SyncChannel(sock, Signer(client_key), Verifier(lambda: (daemon_public,)))
         return self._channel
+
+    def _closed_message(self) -> str:
+        if self.remote is not None and not self._heard_from_daemon:
+            # A TCP daemon cannot even encrypt a refusal to a key it does not know.
+            return (f"the daemon at {self.remote.target} closed the connection without a word: "
+                    "is this client's key authorised there? (`chatthy keys show` here, then "
+                    "`chatthy keys authorize KEY --name NAME` on the daemon's machine)")
+        return "the daemon closed the connection"
 
     # -- frames -----------------------------------------------------------------
     def _send(self, type_: str, request_id: str, **fields) -> None:
@@ -106,8 +206,12 @@ class Client:
             try:
                 env = channel.receive(timeout=timeout)
             except ConnectionClosed as exc:
+                message = self._closed_message()
                 self.close()
-                raise DaemonUnavailable("the daemon closed the connection") from exc
+                raise DaemonUnavailable(message) from exc
+            except IncompleteFrame as exc:
+                self.close()  # cut mid-frame: a lost connection like any other (a stream resumes)
+                raise DaemonUnavailable(f"lost the connection to the daemon: {exc}") from exc
             except WireError as exc:
                 self.close()
                 raise errors.from_wire({"code": exc.code, "message": f"bad frame from the daemon: {exc}"}) from exc
@@ -116,6 +220,7 @@ class Client:
             except OSError as exc:
                 self.close()
                 raise DaemonUnavailable(f"lost the connection to the daemon: {exc.strerror or exc}") from exc
+            self._heard_from_daemon = True
             if env.id == request_id:
                 return env
             if env.type == "error" and env.id == "-":
@@ -135,6 +240,16 @@ class Client:
 
     def stream(self, method: str, **params: Any) -> Stream:
         return Stream(self, method, _clean(params))
+
+
+def read_key_files(load):
+    """Run a key-file loader; its KeyFileError (a wire error) becomes the CLI's ConfigError."""
+    from chatthy.wire.errors import KeyFileError
+
+    try:
+        return load()
+    except KeyFileError as exc:
+        raise errors.ConfigError(exc.message) from exc
 
 
 def _clean(params: dict) -> dict:
@@ -200,6 +315,8 @@ class Stream:
                 self.result = data
                 return
             elif env.type == "error":
+                if self._resumed and isinstance(env.data, dict) and env.data.get("code") == "not_found":
+                    raise DaemonUnavailable(self._died_message())  # a new daemon answered
                 raise errors.from_wire(env.data)
 
     def _can_resume(self) -> bool:
@@ -214,5 +331,25 @@ class Stream:
         old = self._assembler
         self.request_id = secrets.token_hex(8)
         self._assembler = StreamAssembler(self.request_id, start_seq=old.next_seq, prefix_text=old.text)
-        self.client._send("request", self.request_id, method="gen.attach",
-                          params={"generation": self.start["generation"], "from_seq": old.next_seq})
+        params = {"generation": self.start["generation"], "from_seq": old.next_seq}
+        # Never autostart here: a new daemon would not know this generation.
+        autostart, self.client.autostart = self.client.autostart, False
+        try:
+            for attempt, delay in enumerate(RESUME_DELAYS):
+                time.sleep(delay)
+                try:
+                    self.client._send("request", self.request_id, method="gen.attach", params=params)
+                    return
+                except DaemonUnavailable as exc:
+                    if isinstance(exc.__cause__, (FileNotFoundError, ConnectionRefusedError)):
+                        # Nobody listens: the daemon died, and the reply with it.
+                        raise DaemonUnavailable(self._died_message()) from exc
+                    if attempt == len(RESUME_DELAYS) - 1:
+                        raise
+        finally:
+            self.client.autostart = autostart
+
+    def _died_message(self) -> str:
+        chat = (self.start or {}).get("chat", "?")
+        return (f"the daemon stopped during the reply; the text up to its last save is kept "
+                f"in chat {chat!r} (`chatthy chat show {chat}`)")

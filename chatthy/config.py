@@ -15,8 +15,13 @@ The schema is public (scripts rely on it)::
 
     [daemon]
     tcp = ""                        # "HOST:PORT" to listen on TCP as well
+    max_connections = 512           # open connections, all clients together
+    max_streams_per_client = 128    # streaming requests in flight per client key
+    send_timeout = 60               # s a client may leave a frame unread before it is cut off
     [client]
     autostart = true                # start the daemon when none answers
+    connect = ""                    # "tcp://HOST:PORT": a daemon on another machine
+    daemon_key = ""                 # that daemon's public key (`chatthy keys show` there)
     [chat]
     truncation = "drop"             # or "summarise"
 
@@ -34,6 +39,10 @@ from pathlib import Path
 from typing import Any
 
 from chatthy.errors import ConfigError
+from chatthy.tools.settings import (
+    ImageSettings, McpServerSettings, ToolsSettings, parse_images, parse_mcp, parse_tools,
+)
+from chatthy.vdb.settings import VdbSettings, parse_vdb
 
 KINDS = ("openai", "anthropic")
 TRUNCATION = ("drop", "summarise")
@@ -85,6 +94,7 @@ DEFAULT_CONFIG_TEXT = """\
 # model = "gpt-4o-mini"
 # context_length = 128000
 # max_tokens = 4096
+# vision = true                   # false for a text-only model: attached images are refused
 # [providers.openai.params]       # passed to the API as is
 # temperature = 0.7
 
@@ -113,12 +123,58 @@ DEFAULT_CONFIG_TEXT = """\
 
 # [daemon]
 # tcp = ""                        # "HOST:PORT" to also listen on TCP (encrypted)
+# max_connections = 512           # open connections, all clients together
+# max_streams_per_client = 128    # streaming requests in flight per client key
+# send_timeout = 60               # seconds a client may leave a frame unread
 
 # [client]
 # autostart = true                # start the daemon when none answers
+# connect = "tcp://host:8765"     # use a daemon on another machine (or env CHATTHY_CONNECT)
+# daemon_key = ""                 # its public key: `chatthy keys show` on that machine
 
 # [chat]
 # truncation = "drop"             # "drop" oldest turns, or "summarise" them
+
+# [sources]                       # files, URLs, PDFs, YouTube (ws load, ask --file, summarize)
+# timeout = 30                    # seconds for a whole URL fetch
+# connect_timeout = 10
+# max_size_mb = 10                # larger files and pages are refused
+# max_redirects = 5
+# user_agent = "chatthy/…"
+# youtube_languages = ["en"]      # transcript languages, in order of preference
+
+# [tools]                         # tools the model may call (`chatthy tools list`)
+# max_rounds = 8                  # tool rounds per reply; then the reply stops, with a message
+# default = []                    # tools on in chats that set none, e.g. ["calculator", "current_time"]
+# approval_timeout = 120          # seconds to wait for your yes/no before a confirm tool counts as refused
+# max_result_tokens = 4000        # longer tool results are cut
+
+# [tools.user.grep_notes]         # your own tool: a command run WITHOUT a shell
+# description = "Search my notes for a regular expression"
+# command = ["grep", "-rn", "--", "{pattern}", "/home/me/notes"]
+# input = "argv"                  # "{name}" in command elements ← arguments; "stdin": arguments as JSON on stdin
+# parameters = { type = "object", properties = { pattern = { type = "string" } }, required = ["pattern"] }
+# timeout = 30                    # seconds, then it is killed
+# max_output_kb = 64
+# confirm = true                  # ask before every run (y/n/always)
+
+# [mcp.files]                     # an MCP tool server over stdio, started once by the daemon
+# command = ["npx", "-y", "@modelcontextprotocol/server-filesystem", "/home/me/notes"]
+# timeout = 60                    # seconds per call
+# confirm = false                 # ask before every call of its tools
+
+# [images]                        # ask -a photo.png
+# max_mb = 5                      # per image
+# max_per_message = 8
+
+# [vdb]                           # the vector store (`chatthy vdb …`) and `ask --rag`
+# embedder = "local"              # bundled all-MiniLM-L6-v2, offline; or a provider NAME whose
+#                                 # OpenAI-compatible /v1/embeddings is used (then set model)
+# model = ""                      # e.g. "text-embedding-3-small" (with a provider embedder)
+# chunk_size = 200                # tokens per chunk (at most 240 with the local embedder)
+# chunk_overlap = 30              # tokens shared by consecutive chunks of a section
+# rag_share = 0.25                # share of the prompt budget `ask --rag` may fill
+# rag_max_chunks = 8              # and at most this many chunks
 """
 
 _PROVIDER_FIELDS: dict[str, type | tuple[type, ...]] = {
@@ -134,6 +190,7 @@ _PROVIDER_FIELDS: dict[str, type | tuple[type, ...]] = {
     "connect_timeout": (int, float),
     "max_retries": int,
     "key_required": bool,
+    "vision": bool,
 }
 
 
@@ -152,6 +209,7 @@ class ProviderConfig:
     connect_timeout: float = 10.0
     max_retries: int = 2
     key_required: bool = True
+    vision: bool = True  # false: a text-only model; attached images are refused
 
 
 @dataclass(frozen=True)
@@ -161,7 +219,17 @@ class Config:
     providers: dict[str, ProviderConfig]
     tcp: str = ""
     autostart: bool = True
+    connect: str = ""  # "" (the local Unix socket) or "tcp://HOST:PORT"
+    daemon_key: str = ""  # the remote daemon's public key, hex
+    max_connections: int = 512
+    max_streams_per_client: int = 128
+    send_timeout: float = 60.0
     truncation: str = "drop"
+    sources: dict = field(default_factory=dict)  # [sources], read by chatthy.sources.SourceSettings
+    tools: ToolsSettings = field(default_factory=ToolsSettings)  # [tools], [tools.user.NAME]
+    mcp: dict[str, McpServerSettings] = field(default_factory=dict)  # [mcp.NAME]
+    images: ImageSettings = field(default_factory=ImageSettings)  # [images]
+    vdb: VdbSettings = field(default_factory=VdbSettings)  # [vdb]: the vector store and ask --rag
 
     def provider(self, name: str | None) -> ProviderConfig:
         from chatthy.errors import NotFound
@@ -242,7 +310,9 @@ def parse(text: str, path: Path) -> Config:
         # tomllib's message already carries "(at line N, column M)".
         raise ConfigError(f"{path}: invalid TOML: {exc}") from exc
     check = _Checker(path, text)
-    known_top = {"default_provider", "providers", "daemon", "client", "chat"}
+    known_top = {"default_provider", "providers", "daemon", "client", "chat", "sources"}
+    known_top |= {"tools", "mcp", "images"}
+    known_top |= {"vdb"}
     for key in data:
         if key not in known_top:
             raise check.fail(None, key, f"unknown setting (known: {', '.join(sorted(known_top))})")
@@ -272,13 +342,18 @@ def parse(text: str, path: Path) -> Config:
         for key, value in raw.items():
             if key not in allowed:
                 raise check.fail(name, key, f"unknown setting (known: {', '.join(allowed)})")
-            if not isinstance(value, allowed[key]):
-                raise check.fail(name, key, f"must be {allowed[key].__name__}")
+            want = allowed[key]
+            if not isinstance(value, want) or (isinstance(value, bool) and want is not bool):
+                names = want.__name__ if isinstance(want, type) else " or ".join(t.__name__ for t in want)
+                raise check.fail(name, key, f"must be {names}")
         return raw
 
-    daemon = section("daemon", {"tcp": str})
-    client = section("client", {"autostart": bool})
+    daemon = section("daemon", {"tcp": str, "max_connections": int, "max_streams_per_client": int,
+                                "send_timeout": (int, float)})
+    client = section("client", {"autostart": bool, "connect": str, "daemon_key": str})
+    _check_connection_settings(daemon, client, check)
     chat = section("chat", {"truncation": str})
+    sources = _sources_section(data, check)
     truncation = chat.get("truncation", "drop")
     if truncation not in TRUNCATION:
         raise check.fail("chat", "truncation", f"must be one of {', '.join(TRUNCATION)}")
@@ -288,8 +363,43 @@ def parse(text: str, path: Path) -> Config:
         providers=providers,
         tcp=daemon.get("tcp", ""),
         autostart=client.get("autostart", True),
+        connect=client.get("connect", "").strip(),
+        daemon_key=client.get("daemon_key", "").strip().lower(),
+        max_connections=daemon.get("max_connections", 512),
+        max_streams_per_client=daemon.get("max_streams_per_client", 128),
+        send_timeout=float(daemon.get("send_timeout", 60.0)),
         truncation=truncation,
+        sources=sources,
+        tools=parse_tools(data.get("tools"), check.fail),
+        mcp=parse_mcp(data.get("mcp"), check.fail),
+        images=parse_images(data.get("images"), check.fail),
+        vdb=parse_vdb(data.get("vdb"), check.fail, providers),
     )
+
+
+def _check_connection_settings(daemon: dict, client: dict, check: _Checker) -> None:
+    for key in ("max_connections", "max_streams_per_client", "send_timeout"):
+        if key in daemon and daemon[key] <= 0:
+            raise check.fail("daemon", key, "must be positive")
+    connect = client.get("connect", "").strip()
+    if connect and not re.fullmatch(r"tcp://(\[[0-9a-fA-F:.]+\]|[^\s:/\[\]]+):\d{1,5}", connect):
+        raise check.fail("client", "connect", "must be \"tcp://HOST:PORT\" (or empty for the local daemon)")
+    key = client.get("daemon_key", "").strip()
+    if key and not re.fullmatch(r"[0-9a-fA-F]{64}", key):
+        raise check.fail("client", "daemon_key", "must be the daemon's public key: 64 hex characters")
+
+
+def _sources_section(data: dict, check: _Checker) -> dict:
+    from chatthy.sources.settings import check_config
+
+    raw = data.get("sources", {})
+    if not isinstance(raw, dict):
+        raise check.fail(None, "sources", "must be a table")
+    problem = check_config(raw)
+    if problem is not None:
+        key, _, reason = problem.partition(": ")
+        raise check.fail("sources", key, reason)
+    return dict(raw)
 
 
 def load(path: Path, *, create: bool = True) -> Config:

@@ -40,11 +40,32 @@ def read_prompt(words: tuple[str, ...]) -> str:
 @click.option("-n", "--new", is_flag=True, help="With -c: fail if NAME exists instead of continuing it.")
 @click.option("-p", "--provider", metavar="NAME", help="Provider from config.toml.")
 @click.option("-m", "--model", metavar="NAME", help="Model (default: the chat's, else the provider's).")
-@click.option("-s", "--system", metavar="TEXT", help="System prompt for this message.")
+@click.option("-s", "--system", metavar="TEXT", help="System prompt for this message (instead of the personality's).")
+@click.option("-P", "--persona", metavar="NAME", help="Switch the chat to personality NAME (`chatthy persona list`).")
+@click.option("--edit-last", is_flag=True, help="Replace the chat's last question (and its answer) with this one.")
+@click.option("--rag", is_flag=False, flag_value="", default=None, metavar="[QUERY]",
+              help="Answer from the vector store (`chatthy vdb`): retrieved passages go into the request, "
+                   "cited [1], [2]…; QUERY (default: the prompt) is what is searched for.")
 @click.option("--no-stream", is_flag=True, help="Print the answer only when it is complete.")
 @click.option("-q", "--quiet", is_flag=True, help="No status line on stderr.")
+@click.option("-f", "--file", "files", multiple=True, metavar="PATH|URL",
+              help="Put a file, URL, PDF (x.pdf#pages=3-7), YouTube video or - (stdin) into this message; repeatable.")
+@click.option("-t", "--template", metavar="NAME",
+              help="Instruction template (`chatthy template list`); stdin, --file and the words are its input.")
+@click.option("-v", "--var", "variables", multiple=True, metavar="KEY=VALUE",
+              help="A template variable; VALUE @PATH reads it from a file or URL; repeatable.")
+@click.option("-T", "--tool", "tool_names", multiple=True, metavar="NAME",
+              help="Let the model call tool NAME (`chatthy tools list`); repeatable; kept for the chat.")
+@click.option("--tools", "tools_mode", type=click.Choice(["all", "none"]),
+              help="Every tool, or none (kept for the chat).")
+@click.option("-a", "--attach", "attach", multiple=True, metavar="PATH",
+              help="Attach an image (PNG, JPEG, GIF, WebP) to the question; repeatable.")
+@click.option("-y", "--yes", "approve", is_flag=True, help="Approve tools that ask before they run.")
+@click.option("--verbose", is_flag=True, help="Show tool calls in full (arguments and results) on stderr.")
 @click.pass_obj
-def ask(app, prompt, chat, cont, new, provider, model, system, no_stream, quiet) -> None:
+def ask(app, prompt, chat, cont, new, provider, model, system, no_stream, quiet,
+        files=(), template=None, variables=(), persona=None, edit_last=False, rag=None,
+        tool_names=(), tools_mode=None, attach=(), approve=False, verbose=False) -> None:
     """Ask PROMPT (words, then stdin if piped); the answer streams to stdout.
 
     Without -c every ask starts a new chat (named from the date and the
@@ -58,9 +79,40 @@ def ask(app, prompt, chat, cont, new, provider, model, system, no_stream, quiet)
         chat = ClientState.load(app.paths).chat
         if not chat:
             raise BadRequest("no current chat: pick one with `chatthy chat use NAME`")
-    text = read_prompt(prompt)
+    if rag and not prompt and not (files or template):
+        prompt, rag = (rag,), ""  # `ask --rag "question"`: the value was the prompt, and is the query
+    if files or template or variables:
+        from chatthy.cli.documents import compose_prompt
+
+        composed = compose_prompt(app, prompt, files, template, variables)
+        text = composed.prompt
+        system, provider, model = system or composed.system, provider or composed.provider, model or composed.model
+    else:
+        text = read_prompt(prompt)
+    if edit_last and not chat:
+        raise click.UsageError("--edit-last needs the chat: -c NAME or --continue")
+    from chatthy.cli.tools import ToolActivity, attachments_of, tool_choice
+
     stream = app.client.stream("ask", profile=app.current_profile(), chat=chat, new=new or None,
-                               prompt=text, provider=provider, model=model, system=system)
+                               prompt=text, provider=provider, model=model, system=system,
+                               persona=persona, edit_last=edit_last or None, rag=rag,
+                               tools=tool_choice(tool_names, tools_mode), attachments=attachments_of(app, attach))
+    activity = ToolActivity(app.client, verbose=verbose, approve=approve)
+    result = follow_reply(stream, no_stream=no_stream, quiet=quiet, events=activity.handle)
+    if rag is not None:
+        from chatthy.cli.vdb import print_citations
+
+        print_citations(result.get("rag"))
+
+
+def follow_reply(stream, *, no_stream: bool = False, quiet: bool = False, events=None) -> dict:
+    """Print a streaming reply (ask, chat retry, chat edit) to stdout as it comes.
+
+    Ctrl-C cancels the generation (the partial text stays in the chat); a
+    reply that did not complete raises its error; the status line goes to
+    stderr. ``events(data, at_line_start)`` sees the stream's events (tool
+    activity: chatthy/cli/tools.py). Returns the data of the closing frame.
+    """
     wrote_newline = True
     try:
         for kind, data in stream:
@@ -69,6 +121,8 @@ def ask(app, prompt, chat, cont, new, provider, model, system, no_stream, quiet)
                 if piece:
                     write_text(piece)
                     wrote_newline = piece.endswith("\n")
+            elif kind == "event" and events is not None:
+                events(data, wrote_newline)
     except KeyboardInterrupt:
         stream.cancel()
         try:
@@ -92,4 +146,9 @@ def ask(app, prompt, chat, cont, new, provider, model, system, no_stream, quiet)
     if not quiet and stream.start:
         usage = result.get("usage") or {}
         tokens = f" · {usage.get('input_tokens')}→{usage.get('output_tokens')} tokens" if usage.get("output_tokens") else ""
-        note(f"[{stream.start['chat']} · {stream.start['provider']}/{stream.start['model']}{tokens}]")
+        dropped = stream.start.get("dropped") or 0
+        summary = stream.start.get("summary")
+        fitted = (f" · {dropped} old message{'s' * (dropped != 1)} "
+                  f"{'summarised' if summary else 'dropped'}") if dropped else ""
+        note(f"[{stream.start['chat']} · {stream.start['provider']}/{stream.start['model']}{tokens}{fitted}]")
+    return result

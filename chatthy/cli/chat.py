@@ -1,4 +1,4 @@
-"""``chatthy chat list|show|rename|delete|use|cancel``."""
+"""``chatthy chat list|show|rename|delete|use|tokens|cancel`` (editing and transfer: chat_edit.py)."""
 
 from __future__ import annotations
 
@@ -37,8 +37,9 @@ def list_(app, persona, as_json) -> None:
     if not chats and is_tty():
         note("no chats yet: start one with `chatthy ask -c NAME …`")
         return
-    table(["NAME", "MSGS", "UPDATED", "MODEL"],
-          [[c["name"], str(c["messages"]), _when(c["updated"]), f"{c['provider']}/{c['model']}"] for c in chats])
+    table(["NAME", "MSGS", "UPDATED", "MODEL", "PERSONA"],
+          [[c["name"], str(c["messages"]), _when(c["updated"]), f"{c['provider']}/{c['model']}",
+            c.get("personality") or "default"] for c in chats])
 
 
 @chat.command()
@@ -54,12 +55,18 @@ def show(app, name, as_json) -> None:
         return
     tty = is_tty()
     for m in data["messages"]:
-        label = f"── {m['role']}"
+        # The id is what `chat edit --message`, `rm-message` and `fork --at` take.
+        label = f"── #{m['id']} {m['role']}"
         if m["role"] == "assistant" and m.get("model"):
             label += f" · {m['model']}"
         if m["status"] != "complete":
             label += f" · {m['status']}"
-        label += f" · {_when(m['created'])} "
+        label += f" · {_when(m['created'])}"
+        if m.get("edited"):
+            label += " · edited"
+        if m["role"] == "assistant" and m.get("duration_ms"):
+            label += f" · {m['duration_ms'] / 1000:.1f} s"
+        label += " "
         if tty:
             label = label.ljust(60, "─")
             if color_enabled():
@@ -99,16 +106,68 @@ def delete(app, names) -> None:
 
 @chat.command()
 @click.argument("name")
+@click.option("-P", "--persona", metavar="NAME", help="Switch the chat to this personality (\"\" = default).")
+@click.option("-p", "--provider", metavar="NAME", help="Switch the chat to this provider (\"\" = the default).")
+@click.option("-m", "--model", metavar="NAME", help="Switch the chat to this model (\"\" = the provider's).")
 @click.pass_obj
-def use(app, name) -> None:
-    """Make NAME the current chat (for `ask --continue`, `chat show`, the REPL)."""
+def use(app, name, persona, provider, model) -> None:
+    """Make NAME the current chat (for `ask --continue`, `chat show`, the REPL).
+
+    With -P/-p/-m, also switch its personality, provider or model for good.
+    """
     from chatthy.cli.state import ClientState
 
-    app.client.call("chat.get", profile=app.current_profile(), name=name)
+    if persona is not None or provider is not None or model is not None:
+        info = app.client.call("chat.update", profile=app.current_profile(), name=name,
+                               personality=persona, provider=provider, model=model)
+        note(f"{name}: personality {info['personality']}, {info['provider']}/{info['model']}")
+    else:
+        app.client.call("chat.get", profile=app.current_profile(), name=name)
     state = ClientState.load(app.paths)
     state.chat = name
     state.save(app.paths)
     note(f"current chat: {name}")
+
+
+@chat.command()
+@click.argument("name", required=False)
+@click.option("-p", "--provider", metavar="NAME", help="As if asking with this provider.")
+@click.option("-m", "--model", metavar="NAME", help="As if asking with this model.")
+@click.option("--json", "as_json", is_flag=True, help="The report as JSON.")
+@click.pass_obj
+def tokens(app, name, provider, model, as_json) -> None:
+    """Show the token budget of the chat's next request (default: the current chat).
+
+    Each part (system prompt, workspace, …, history) with its tokens, what is
+    dropped (or summarised) to fit, and what remains for the question.
+    """
+    from chatthy.cli.state import ClientState
+
+    name = name or ClientState.load(app.paths).chat
+    data = app.client.call("chat.tokens", profile=app.current_profile(), name=name,
+                           provider=provider, model=model)
+    if as_json:
+        print_json(data)
+        return
+    counting = data["counting"]
+    how = (f"exact ({counting['encoding']})" if counting["exact"]
+           else f"estimated ({counting['encoding']} × {counting['calibration']:.3f})")
+    click.echo(f"chat:    {data['chat'] or '(new chat)'} · personality {data['personality']}")
+    click.echo(f"model:   {data['provider']}/{data['model']} · tokens {how}")
+    click.echo(f"window:  {data['context_length']:,} − {data['max_tokens']:,} for the reply"
+               f" = {data['budget']:,} budget")
+    click.echo("")
+    table(["PART", "TOKENS", "STATUS"],
+          [[row["part"], "-" if row["tokens"] is None else f"{row['tokens']:,}", row["status"]]
+           for row in data["parts"]])
+    click.echo("")
+    dropped = data["dropped"]
+    if dropped["messages"]:
+        verb = "summarised" if data["summary"] else "dropped"
+        click.echo(f"{verb}: {dropped['messages']:,} messages in {dropped['turns']:,} turns"
+                   f" ({dropped['tokens']:,} tokens) · truncation = {data['truncation']}")
+    click.echo(f"used:    {data['used']:,} of {data['budget']:,} · remaining for the question: "
+               f"{data['remaining']:,}")
 
 
 @chat.command()
@@ -128,3 +187,10 @@ def _current(app) -> str:
     if not name:
         raise BadRequest("no chat given and no current chat (set one with `chatthy chat use NAME`)")
     return name
+
+
+# Editing and transfer commands live in their own module; they join the group here.
+from chatthy.cli import chat_edit  # noqa: E402
+
+for _command in chat_edit.COMMANDS:
+    chat.add_command(_command)

@@ -43,8 +43,32 @@ def is_tty(stream=None) -> bool:
         return False
 
 
+COLOR_MODES = ("auto", "always", "never")
+# Set by the top-level group from --color and -q/--quiet (chatthy.cli.main).
+_color_mode = "auto"
+_quiet = False
+
+
+def configure(*, color: str | None = None, quiet: bool | None = None) -> None:
+    """Apply the global --color / --quiet choices for the rest of the process."""
+    global _color_mode, _quiet
+    if color is not None:
+        if color not in COLOR_MODES:
+            raise ValueError(f"color must be one of {COLOR_MODES}")
+        _color_mode = color
+    if quiet is not None:
+        _quiet = quiet
+
+
+def is_quiet() -> bool:
+    return _quiet
+
+
 def color_enabled(stream=None) -> bool:
-    return is_tty(stream) and "NO_COLOR" not in os.environ and os.environ.get("TERM") != "dumb"
+    """Colour on ``stream``? --color always/never decide; auto: a terminal, NO_COLOR unset or empty."""
+    if _color_mode != "auto":
+        return _color_mode == "always"
+    return is_tty(stream) and not os.environ.get("NO_COLOR") and os.environ.get("TERM") != "dumb"
 
 
 def write_text(text: str, *, stream=None, flush: bool = True) -> None:
@@ -55,10 +79,11 @@ def write_text(text: str, *, stream=None, flush: bool = True) -> None:
 
 
 def note(message: str) -> None:
-    """A human message for the user (stderr): quiet when stderr is not a terminal."""
-    if is_tty(sys.stderr):
-        styled = click.style(message, dim=True) if color_enabled(sys.stderr) else message
-        click.echo(neutralise(styled) if not color_enabled(sys.stderr) else styled, err=True)
+    """A human message for the user (stderr): quiet when stderr is not a terminal, or with -q."""
+    if is_tty(sys.stderr) and not _quiet:
+        color = color_enabled(sys.stderr)
+        text = neutralise(message)  # before styling: the message's own escapes must not act
+        click.echo(click.style(text, dim=True) if color else text, err=True, color=color)
 
 
 def error_line(message: str) -> None:
@@ -66,7 +91,7 @@ def error_line(message: str) -> None:
     if color_enabled(sys.stderr):
         prefix = click.style(prefix, fg="red", bold=True)
     first = neutralise(" ".join(message.split("\n")).strip())
-    click.echo(prefix + first, err=True)
+    click.echo(prefix + first, err=True, color=color_enabled(sys.stderr))
 
 
 def print_json(value: Any) -> None:

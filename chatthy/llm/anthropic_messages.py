@@ -173,6 +173,11 @@ def to_anthropic_messages(messages: list[dict]) -> tuple[list[str], list[dict]]:
         else:
             role = "assistant" if role == "assistant" else "user"
             blocks = _text_blocks(msg.get("content"))
+            if msg.get("images") and role == "user":
+                # Images before the text that asks about them, as Anthropic advises.
+                blocks = [{"type": "image", "source": {"type": "base64", "media_type": image["mime"],
+                                                       "data": image["data"]}}
+                          for image in msg["images"]] + blocks
             calls = msg.get("tool_calls") if role == "assistant" else None
             for call in calls or ():
                 blocks.append({"type": "tool_use", "id": call["id"], "name": call["name"],

@@ -142,13 +142,19 @@ class SDKProvider:
         )
 
     async def _next(self, iterator: Any, model: str) -> Any:
-        """The next item of an SDK stream, or END; SDK failures become ProviderError."""
+        """The next item of an SDK stream, or END; SDK failures become ProviderError.
+
+        They are marked ``during_stream``: the SDK's own retries cover only
+        what fails before the response starts, so the caller may try again.
+        """
         try:
             return await iterator.__anext__()
         except StopAsyncIteration:
             return END
         except Exception as exc:
-            raise self._error(exc, model) from exc
+            error = self._error(exc, model)
+            error.data.setdefault("during_stream", True)
+            raise error from exc
 
     async def _close_stream(self, sdk_stream: Any, iterator: Any) -> None:
         """Release a stream's HTTP response at once, even when the consumer was cancelled."""
@@ -165,7 +171,8 @@ class SDKProvider:
     def _incomplete(self, model: str, why: str) -> ProviderError:
         return ProviderError(
             f"{self.name} ({model}): {why}; the reply is incomplete",
-            data={"provider": self.name, "model": model, "status": None, "retry_after": None},
+            data={"provider": self.name, "model": model, "status": None, "retry_after": None,
+                  "during_stream": True},
         )
 
     def _tool_call_arguments(self, raw: str | None, *, name: str, model: str) -> dict:

@@ -174,9 +174,22 @@ def to_openai_messages(messages: list[dict], system: str | None) -> list[dict]:
                     for call in msg["tool_calls"]
                 ],
             })
+        elif msg.get("images"):
+            out.append({"role": role, "content": openai_image_content(msg)})
         else:
             out.append({"role": role, "content": msg.get("content", "")})
     return out
+
+
+def openai_image_content(msg: dict) -> list[dict]:
+    """A message with images: its text part, then one ``image_url`` data URL per image."""
+    parts: list[dict] = []
+    if msg.get("content"):
+        parts.append({"type": "text", "text": msg["content"]})
+    for image in msg["images"]:
+        parts.append({"type": "image_url",
+                      "image_url": {"url": f"data:{image['mime']};base64,{image['data']}"}})
+    return parts
 
 
 def to_openai_tool(tool: dict) -> dict:

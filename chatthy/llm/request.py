@@ -3,8 +3,9 @@
 Messages::
 
     {"role": "user" | "assistant", "content": str}
+    {"role": "user", "content": str, "images": [{"mime": "image/png", "data": <base64 str>}]}
     {"role": "assistant", "content": str, "tool_calls": [{"id", "name", "arguments": dict}]}
-    {"role": "tool", "tool_call_id": str, "content": str}
+    {"role": "tool", "tool_call_id": str, "content": str, "is_error": bool (optional)}
 
 Tools: ``{"name", "description", "parameters": <JSON schema>}``.
 

@@ -85,6 +85,7 @@ def to_provider_error(exc: BaseException, *, provider: str, model: str | None = 
 
     timeout_kind = _timeout_kind(exc)
     if timeout_kind is not None:
+        data["timeout"] = timeout_kind
         where = base_url or "the server"
         if timeout_kind == "connect":
             text = f"{provider}: cannot connect to {where}: timed out after {_secs(connect_timeout)} s"

@@ -32,19 +32,46 @@ class AskContext:
 
 
 def system_prompt_parts(ctx: AskContext) -> list[FixedPart]:
-    """``-s/--system`` for this message (personalities extend this)."""
+    """The personality's prompt, or ``-s/--system`` instead of it for this message.
+
+    The personality is ``persona`` (``ask -P``) if given, else the chat's, else
+    ``default`` (built in: empty, so no system prompt at all). An explicit
+    ``-s`` is a one-off personality: it replaces the prompt, it does not add to it.
+    """
     from chatthy.context import FixedPart
+    from chatthy.server.personalities import require_persona
 
     text = ctx.params.get("system")
-    if not text:
+    if text:
+        return [FixedPart("system prompt (-s)", text, ctx.counter.count_message("system", text))]
+    name = ctx.params.get("persona") or (ctx.chat.personality if ctx.chat is not None else None)
+    persona = require_persona(ctx.daemon.store, ctx.profile, name)
+    if not persona.prompt:
         return []
-    return [FixedPart("system prompt", text, ctx.counter.count(text))]
+    return [FixedPart(f"system prompt ({persona.name})", persona.prompt,
+                      ctx.counter.count_message("system", persona.prompt))]
+
+
+def workspace_parts(ctx: AskContext) -> list[FixedPart]:
+    """Files loaded with ``chatthy ws load`` (chatthy/server/workspace.py), one part each."""
+    from chatthy.server.workspace import workspace_parts as parts
+
+    return parts(ctx)
 
 
 # Order is the order in the request: system prompt, workspace, retrieved context.
+def retrieved_context_parts(ctx: AskContext) -> list[FixedPart]:
+    """``ask --rag``: chunks from the vector store, numbered for citation (chatthy/vdb/rag.py)."""
+    from chatthy.vdb.rag import retrieved_context_parts as parts
+
+    return parts(ctx)
+
+
 CONTRIBUTORS: list[Callable[[AskContext], list[FixedPart]]] = [
     system_prompt_parts,
+    workspace_parts,
 ]
+CONTRIBUTORS.append(retrieved_context_parts)
 
 
 def fixed_parts(ctx: AskContext) -> list[FixedPart]:

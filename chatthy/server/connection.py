@@ -8,7 +8,9 @@ that must outlive the connection (generations) belongs to the daemon.
 
 from __future__ import annotations
 
+import contextlib
 import logging
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -57,6 +59,7 @@ class Connection:
         self.daemon = daemon
         self.channel = channel
         self.peer = peer
+        self.local = True  # False for TCP connections (counted apart, see Daemon._handle)
         self.running: dict[str, Running] = {}
 
     async def serve(self) -> None:
@@ -81,13 +84,16 @@ class Connection:
             except ConnectionClosed:
                 pass
             except WireError as exc:
-                log.warning("%s: refused frame: %s", self.peer, exc)
+                who = f" (key {self.channel.peer_key[:16]}…)" if self.channel.peer_key else ""
+                log.warning("%s%s: refused frame (%s): %s; closing", self.peer, who, exc.code, exc)
                 await self._send_error("-", exc)
             except (anyio.BrokenResourceError, anyio.ClosedResourceError, OSError):
                 pass
             except TimeoutError:
                 log.warning("%s: no frame within the first-frame timeout; closing", self.peer)
             finally:
+                if self.channel.cut_off:  # a peer that stopped reading
+                    log.warning("%s: %s", self.peer, self.channel.cut_off)
                 # Requests die with the connection; generations they started do not.
                 tg.cancel_scope.cancel()
 
@@ -109,7 +115,8 @@ class Connection:
                 try:
                     method = registry.lookup(env.method)
                     params = method.validate(env.params or {})
-                    result = await method.func(ctx, params)
+                    with self._stream_slot(method.streaming):
+                        result = await method.func(ctx, params)
                     await self.channel.send("end", env.id, data=result)
                 except ChatthyError as exc:
                     await self._send_error(env.id, exc)
@@ -127,9 +134,37 @@ class Connection:
         finally:
             self.running.pop(env.id, None)
 
+    @contextlib.contextmanager
+    def _stream_slot(self, streaming: bool) -> Iterator[None]:
+        """Count a streaming request against its client key's limit while it runs.
+
+        Per key, not per connection: a client could open many connections, and
+        a key is what a remote client is.
+        """
+        if not streaming:
+            yield
+            return
+        counts = self.daemon.streams_by_key
+        key = self.channel.peer_key or "-"
+        limit = self.daemon.config.max_streams_per_client
+        if counts[key] >= limit:
+            log.warning("%s: refused a stream: %d in flight for this key (max_streams_per_client)",
+                        self.peer, counts[key])
+            raise Busy(f"more than {limit} streaming requests in flight for this client key; "
+                       "wait for some to finish (or raise [daemon] max_streams_per_client)")
+        counts[key] += 1
+        try:
+            yield
+        finally:
+            counts[key] -= 1
+            if not counts[key]:
+                del counts[key]
+
     async def _send_error(self, request_id: str, exc: ChatthyError | WireError) -> None:
         payload = exc.to_wire() if isinstance(exc, ChatthyError) else {"code": exc.code, "message": str(exc)}
         try:
             await self.channel.send("error", request_id, data=payload)
         except (anyio.BrokenResourceError, anyio.ClosedResourceError, OSError):
             pass
+        except WireError:
+            pass  # e.g. a TCP peer that never identified itself: nothing can be encrypted to it

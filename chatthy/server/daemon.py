@@ -29,7 +29,8 @@ from chatthy.errors import ChatthyError, Conflict
 from chatthy.paths import Paths, ensure_private_dir, resolve
 from chatthy.server.connection import Connection
 from chatthy.server.generation import GenerationHub
-from chatthy.server.listener import bind_unix, peer_uid
+from chatthy.server.listener import bind_tcp, bind_unix, describe_tcp, peer_uid
+from chatthy.wire.box import BoxCache, FrameCipher
 from chatthy.wire.channel_async import AsyncChannel
 from chatthy.wire.keys import AuthorizedKeys, ensure_local_keys
 from chatthy.wire.limits import DEFAULT_LIMITS
@@ -38,8 +39,8 @@ from chatthy.wire.signing import Signer, Verifier
 
 log = logging.getLogger("chatthy.server")
 
-MAX_CONNECTIONS = 512
 SHUTDOWN_GRACE = 5.0
+WARM_UP_OTHERS_AFTER = 2.0  # s before importing the SDKs of the non-default providers
 EVENT_QUEUE = 1024  # per watcher: a watcher that falls this far behind is dropped
 
 
@@ -56,6 +57,10 @@ class Daemon:
         # One cache for every connection: a frame captured on one connection
         # must not be accepted when replayed on another.
         self.replay = ReplayCache(DEFAULT_LIMITS.ts_window_ms, DEFAULT_LIMITS.replay_cache_max)
+        # TCP only: the Box with each client key, computed once per key.
+        self.boxes = BoxCache(keys.daemon)
+        # Streaming requests in flight per client key, across its connections.
+        self.streams_by_key: dict[str, int] = defaultdict(int)
         self.providers = ProviderRegistry(config.providers)
         self.generations = GenerationHub(self)
         self.started = time.time()
@@ -117,21 +122,30 @@ class Daemon:
         default = self.config.providers[self.config.default_provider]
         counter = self.token_counter(default.model, default.kind)
 
-        def load() -> None:
+        def load(modules: list[str], tokenizer: bool) -> None:
             import importlib
 
-            for module in ("openai", "anthropic"):
-                if module in kinds:
-                    try:
-                        importlib.import_module(module)
-                    except Exception:  # reported properly when the provider is used
-                        log.exception("could not import %s", module)
-            try:
-                counter.count("warm up the tokenizer")  # loads the vendored encoding once
-            except Exception:
-                log.exception("could not load the tokenizer for %s", default.model)
+            for module in modules:
+                try:
+                    importlib.import_module(module)
+                except Exception:  # reported properly when the provider is used
+                    log.exception("could not import %s", module)
+            if tokenizer:
+                try:
+                    counter.count("warm up the tokenizer")  # loads the vendored encoding once
+                except Exception:
+                    log.exception("could not load the tokenizer for %s", default.model)
 
-        await anyio.to_thread.run_sync(load)
+        await anyio.to_thread.run_sync(load, [default.kind], True)
+        # The other SDKs once nothing is being generated: an import holds the GIL
+        # for a second or more, which would stall the first reply (often the
+        # very ask that autostarted the daemon).
+        others = sorted(kinds - {default.kind})
+        await anyio.sleep(WARM_UP_OTHERS_AFTER)
+        while self.generations.active:
+            await anyio.sleep(0.5)
+        await anyio.to_thread.run_sync(load, others, False)
+        log.info("warm-up done: provider SDKs imported (%s)", ", ".join(sorted(kinds)))
 
     async def _signals(self) -> None:
         with anyio.open_signal_receiver(signal.SIGTERM, signal.SIGINT, signal.SIGHUP) as signals:
@@ -163,11 +177,18 @@ class Daemon:
                 peer = f"unix(uid {uid})"
             else:
                 peer = "tcp %s:%s" % stream.extra(anyio.abc.SocketAttribute.remote_address)[:2]
-            if len(self.connections) >= MAX_CONNECTIONS:
-                log.warning("refused %s: %d connections open", peer, len(self.connections))
+            # Counted per transport: a flood of TCP connections must not lock out local clients.
+            local = raw.family == socket.AF_UNIX
+            open_here = sum(1 for c in self.connections if c.local == local)
+            if open_here >= self.config.max_connections:
+                log.warning("refused %s: %d connections open (max_connections)", peer, open_here)
                 return
-            channel = AsyncChannel(stream, self.signer, Verifier(self.authorized.keys, replay=self.replay), DEFAULT_LIMITS)
+            # TCP frames are encrypted as well as signed; the Unix socket needs no more than the kernel gives.
+            cipher = None if local else FrameCipher.daemon(self.boxes, self.authorized.keys)
+            channel = AsyncChannel(stream, self.signer, Verifier(self.authorized.keys, replay=self.replay),
+                                   DEFAULT_LIMITS, cipher=cipher, send_timeout=self.config.send_timeout)
             conn = Connection(self, channel, peer)
+            conn.local = local
             self.connections.add(conn)
             self.counters["connections"] += 1
             try:
@@ -224,7 +245,7 @@ def systemd_sockets() -> list[socket.socket]:
     return socks
 
 
-def run(paths: Paths, *, log_to_stderr: bool = False) -> None:
+def run(paths: Paths, *, log_to_stderr: bool = False, tcp: str | None = None) -> None:
     import chatthy.server.handlers  # noqa: F401  (registers the methods)
     from chatthy.store import Store
 
@@ -236,7 +257,17 @@ def run(paths: Paths, *, log_to_stderr: bool = False) -> None:
     sockets = activated or [bind_unix(paths.socket)]
     store = None
     try:
+        tcp = config.tcp if tcp is None else tcp
+        if tcp:
+            sockets.append(bind_tcp(tcp))
+            log.info("listening on tcp %s (frames encrypted and signed; keys in %s)",
+                     describe_tcp(sockets[-1]), paths.config_dir / "authorized_keys")
         store = Store.open(paths.database)
+        from chatthy.server.generation import mark_interrupted
+
+        interrupted = mark_interrupted(store)
+        if interrupted:
+            log.warning("%d reply(ies) were cut short when the daemon last stopped; kept as partial", interrupted)
         if not store.vec_loaded:
             log.warning("sqlite-vec could not be loaded: vector search falls back to exact numpy search")
         daemon = Daemon(paths, config, store, keys)
@@ -258,9 +289,11 @@ def run(paths: Paths, *, log_to_stderr: bool = False) -> None:
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="chatthy-daemon", description="Run the chatthy daemon in the foreground.")
     parser.add_argument("--log-stderr", action="store_true", help="log to stderr as well as the log file")
+    parser.add_argument("--tcp", metavar="HOST:PORT", default=None,
+                        help="also listen on TCP (encrypted); overrides [daemon] tcp; '' turns it off")
     args = parser.parse_args(argv)
     try:
-        run(resolve(), log_to_stderr=args.log_stderr)
+        run(resolve(), log_to_stderr=args.log_stderr, tcp=args.tcp)
     except ChatthyError as exc:
         logging.getLogger("chatthy.server").error("%s", exc.message)
         print(f"chatthy: {exc.message}", file=sys.stderr)

@@ -3,6 +3,12 @@
 One task receives; any number of tasks may send (a generation streaming
 chunks while the connection handler answers other requests), so sends are
 serialised to keep frames from interleaving.
+
+On TCP the channel is given a ``FrameCipher`` (``chatthy.wire.box``) and every
+body is encrypted as well as signed. A peer that stops reading cannot make the
+daemon buffer without bound: a send waits for the socket to drain (anyio's
+stream keeps at most about one frame beyond its high-water mark), and a send
+that waits longer than ``send_timeout`` closes the connection.
 """
 
 from __future__ import annotations
@@ -13,8 +19,9 @@ from typing import Any
 import anyio
 import anyio.abc
 
+from chatthy.wire.box import FrameCipher
 from chatthy.wire.envelope import Envelope
-from chatthy.wire.errors import ConnectionClosed
+from chatthy.wire.errors import BadSignature, ConnectionClosed
 from chatthy.wire.framing import FrameDecoder, encode_frame
 from chatthy.wire.limits import DEFAULT_LIMITS, Limits
 from chatthy.wire.signing import Signer, Verifier
@@ -37,11 +44,17 @@ class AsyncChannel:
         signer: Signer,
         verifier: Verifier,
         limits: Limits = DEFAULT_LIMITS,
+        *,
+        cipher: FrameCipher | None = None,
+        send_timeout: float | None = None,
     ) -> None:
         self._stream = stream
         self._signer = signer
         self._verifier = verifier
         self._limits = limits
+        self._cipher = cipher
+        self._send_timeout = send_timeout
+        self.cut_off: str | None = None  # why this side closed the connection, if it did
         self._decoder = FrameDecoder(limits.max_preauth_frame)
         self._bodies: deque[bytes] = deque()
         self._authenticated = False
@@ -56,15 +69,39 @@ class AsyncChannel:
         """Seal and send one frame (``fields``: seq, method, params, data)."""
         await self.send_body(self._signer.seal(type, id, **fields))
 
+    @property
+    def encrypted(self) -> bool:
+        return self._cipher is not None
+
     async def send_body(self, body: bytes) -> None:
-        """Send an already sealed body (seal once, fan out to many connections)."""
-        frame = encode_frame(body, self._limits.max_frame)
+        """Send an already sealed body (seal once, fan out to many connections).
+
+        A peer that does not take the frame within ``send_timeout`` seconds is
+        cut off: the stream is closed and ``anyio.BrokenResourceError`` raised.
+        """
         async with self._send_lock:
+            # Encrypted under the lock: the nonce counter must follow wire order.
+            if self._cipher is not None:
+                body = self._cipher.seal(body)
+            frame = encode_frame(body, self._limits.max_frame)
             # Transport failures (anyio.BrokenResourceError, ...) propagate as they are.
-            await self._stream.send(frame)
+            if self._send_timeout is None:
+                await self._stream.send(frame)
+                return
+            with anyio.move_on_after(self._send_timeout) as scope:
+                await self._stream.send(frame)
+            if scope.cancelled_caught:
+                self.cut_off = f"the peer read nothing for {self._send_timeout:g} s; connection closed"
+                await anyio.aclose_forcefully(self._stream)
+                raise anyio.BrokenResourceError(self.cut_off)
 
     def _open(self, body: bytes) -> Envelope:
+        cipher = self._cipher
+        if cipher is not None:
+            body = cipher.open(body)
         env = self._verifier.open(body)
+        if cipher is not None and env.key != cipher.peer_key:
+            raise BadSignature("frame is signed by a key other than the one it is encrypted with")
         if not self._authenticated:
             self._authenticated = True
             self._decoder.max_size = self._limits.max_frame

@@ -2,6 +2,7 @@
 
 Blocking sockets rather than an event loop because the client is short-lived
 and must start fast: importing anyio alone costs more than a whole request.
+On TCP the channel is given a ``FrameCipher`` and bodies are encrypted too.
 """
 
 from __future__ import annotations
@@ -9,13 +10,16 @@ from __future__ import annotations
 import socket
 import time
 from collections import deque
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from chatthy.wire.envelope import Envelope
-from chatthy.wire.errors import ConnectionClosed
+from chatthy.wire.errors import BadSignature, ConnectionClosed
 from chatthy.wire.framing import FrameDecoder, encode_frame
 from chatthy.wire.limits import DEFAULT_LIMITS, Limits
 from chatthy.wire.signing import Signer, Verifier
+
+if TYPE_CHECKING:
+    from chatthy.wire.box import FrameCipher
 
 _RECV_SIZE = 64 * 1024
 
@@ -34,11 +38,14 @@ class SyncChannel:
         signer: Signer,
         verifier: Verifier,
         limits: Limits = DEFAULT_LIMITS,
+        *,
+        cipher: FrameCipher | None = None,
     ) -> None:
         self._sock = sock
         self._signer = signer
         self._verifier = verifier
         self._limits = limits
+        self._cipher = cipher
         self._decoder = FrameDecoder(limits.max_preauth_frame)
         self._bodies: deque[bytes] = deque()
         self._authenticated = False
@@ -59,12 +66,19 @@ class SyncChannel:
 
     def send_body(self, body: bytes) -> None:
         """Send an already sealed body."""
+        if self._cipher is not None:
+            body = self._cipher.seal(body)
         frame = encode_frame(body, self._limits.max_frame)
         self._set_timeout(None)
         self._sock.sendall(frame)
 
     def _open(self, body: bytes) -> Envelope:
+        cipher = self._cipher
+        if cipher is not None:
+            body = cipher.open(body)
         env = self._verifier.open(body)
+        if cipher is not None and env.key != cipher.peer_key:
+            raise BadSignature("frame is signed by a key other than the one it is encrypted with")
         if not self._authenticated:
             self._authenticated = True
             self._decoder.max_size = self._limits.max_frame

@@ -135,3 +135,26 @@ def json_response(reply: Reply, body: dict) -> dict:
                     for cid, name, args in reply.calls]
     prompt, completion = usage_of(reply, body)
     return _message(body, content, stop_reason, {"input_tokens": prompt, "output_tokens": completion})
+
+
+def image_problem(body: dict) -> str | None:
+    """An ``image`` block must have a base64 source whose media type matches its data; only users send them."""
+    from .replies import base64_image_problem
+
+    for i, msg in enumerate(body.get("messages") or []):
+        content = msg.get("content") if isinstance(msg, dict) else None
+        if not isinstance(content, list):
+            continue
+        for j, block in enumerate(content):
+            if not isinstance(block, dict) or block.get("type") != "image":
+                continue
+            where = f"messages.{i}.content.{j}"
+            if msg.get("role") != "user":
+                return f"{where}: images are only allowed in user messages"
+            source = block.get("source") or {}
+            if source.get("type") != "base64":
+                return f"{where}: image source type must be base64"
+            problem = base64_image_problem(source.get("media_type"), source.get("data"), where)
+            if problem:
+                return problem
+    return None

@@ -150,3 +150,27 @@ def json_response(reply: Reply, body: dict) -> dict:
         "usage": {"prompt_tokens": prompt, "completion_tokens": completion,
                   "total_tokens": prompt + completion},
     }
+
+
+def image_problem(body: dict) -> str | None:
+    """An ``image_url`` part must carry an http(s) URL or a base64 data URL of a real image."""
+    from .replies import base64_image_problem
+
+    for i, msg in enumerate(body.get("messages") or []):
+        content = msg.get("content") if isinstance(msg, dict) else None
+        if not isinstance(content, list):
+            continue
+        for j, part in enumerate(content):
+            if not isinstance(part, dict) or part.get("type") != "image_url":
+                continue
+            where = f"messages[{i}].content[{j}]"
+            url = (part.get("image_url") or {}).get("url", "")
+            if url.startswith(("http://", "https://")):
+                continue
+            if not url.startswith("data:") or ";base64," not in url:
+                return f"{where}: image_url must be a URL or a base64 data URL"
+            mime, _, data = url[len("data:"):].partition(";base64,")
+            problem = base64_image_problem(mime, data, where)
+            if problem:
+                return problem
+    return None

@@ -235,6 +235,10 @@ class _Handler(BaseHTTPRequestHandler):
         if not isinstance(body, dict):
             self._send_json(400, api.error_body(400, "request body must be a JSON object"))
             return
+        problem = api.image_problem(body)
+        if problem is not None:  # as the real APIs do: a malformed image block is a 400
+            self._send_json(400, api.error_body(400, problem))
+            return
         reply = self.server.fake._next_reply(body)
         if isinstance(reply, HttpError):
             status, headers, data = api.http_error(reply)

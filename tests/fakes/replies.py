@@ -207,3 +207,23 @@ def split_in_pieces(text: str, pieces: int = 3) -> list[str]:
         return [text]
     size = max(1, -(-len(text) // pieces))
     return [text[i:i + size] for i in range(0, len(text), size)]
+
+
+IMAGE_MIMES = ("image/png", "image/jpeg", "image/gif", "image/webp")
+_MAGIC = {"image/png": b"\x89PNG", "image/jpeg": b"\xff\xd8\xff", "image/gif": b"GIF8", "image/webp": b"RIFF"}
+
+
+def base64_image_problem(mime: Any, data: Any, where: str) -> str | None:
+    """Why an image's media type and base64 data would be refused, or None."""
+    import base64
+    import binascii
+
+    if mime not in IMAGE_MIMES:
+        return f"{where}: unsupported image media type {mime!r}"
+    try:
+        raw = base64.b64decode(str(data), validate=True)
+    except (binascii.Error, ValueError):
+        return f"{where}: image data is not valid base64"
+    if not raw.startswith(_MAGIC[mime]):
+        return f"{where}: image data is not a {mime} image"
+    return None

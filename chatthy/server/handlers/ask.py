@@ -6,11 +6,14 @@ import re
 import time
 
 from chatthy.errors import BadRequest, Conflict
-from chatthy.server.compose import AskContext, fixed_parts, system_text
-from chatthy.server.generation import Generation
+from chatthy.server.history_fit import chat_history
 from chatthy.server.lookup import chat_of, profile_of
-from chatthy.server.params import Bool, Int, Name, Str, Text
+from chatthy.server.personalities import require_persona, stored_name
+from chatthy.server.reply import ensure_idle, history_changed, last_user_message, plan_reply, start_reply
+from chatthy.server.params import Bool, Int, Name, Str, StrList, Text
 from chatthy.server.registry import method
+from chatthy.store.chat_history import delete_messages_from
+
 
 def auto_chat_name(store, profile_id: int, prompt: str) -> str:
     """``20261125-0401-explain-sqlite-wal``: sortable, and says what it was about."""
@@ -20,20 +23,6 @@ def auto_chat_name(store, profile_id: int, prompt: str) -> str:
     while store.get_chat(profile_id, name) is not None:
         name, n = f"{base}-{n}", n + 1
     return name
-
-
-def history_for_request(messages):
-    """Rows worth replaying: complete messages, and replies cut short that have text."""
-    from chatthy.context import HistoryMessage
-
-    out = []
-    for m in messages:
-        if m.role not in ("user", "assistant", "tool"):
-            continue
-        if m.status != "complete" and not m.content:
-            continue
-        out.append(HistoryMessage(id=m.id, role=m.role, content=m.content, tokens=m.tokens or 0, meta=m.meta))
-    return out
 
 
 @method(
@@ -46,11 +35,16 @@ def history_for_request(messages):
     provider=Name(),
     model=Str(max=200),
     system=Text(),
+    persona=Name(),
+    edit_last=Bool(),
+    rag=Str(max=20_000),  # ask --rag [QUERY]: "" searches with the prompt (chatthy/vdb/rag.py)
+    tools=StrList(max=64),  # names, ["all"] or ["none"]; kept as the chat's choice (server/tool_plan.py)
+    attachments=StrList(max=64),  # images, base64 (chatthy/tools/image_files.py)
 )
 async def ask(ctx, p):
-    from chatthy.context import FixedPart, assemble
-    from chatthy.llm import ChatRequest
-
+    """Ask in a chat (created on first use); ``persona`` switches the chat's
+    personality; ``edit_last`` replaces the chat's last question (and what
+    answered it) with this one."""
     d = ctx.daemon
     store = d.store
     prompt = p["prompt"]
@@ -63,54 +57,47 @@ async def ask(ctx, p):
         chat = store.get_chat(profile.id, p["chat"])
         if chat is not None and p["new"]:
             raise Conflict(f"chat {p['chat']!r} already exists (drop --new to continue it)")
-    provider_cfg = d.config.provider(p["provider"] or (chat.provider if chat else None))
-    provider = d.providers.get(provider_cfg.name)
-    model = p["model"] or (chat.model if chat else None) or provider_cfg.model
-    if chat is not None and d.generations.for_chat(chat.id) is not None:
-        raise d.generations.busy_error(chat.name)
+    if p["persona"]:
+        require_persona(store, profile, p["persona"])
+    ensure_idle(d, chat)
+    rows = chat_history(d, chat)
+    replaced = None
+    if p["edit_last"]:
+        if chat is None:
+            raise BadRequest("edit_last needs an existing chat: give its name")
+        replaced = last_user_message(rows)
+        if replaced is None:
+            raise Conflict(f"chat {chat.name!r} has no question to replace")
+        rows = [m for m in rows if m.id < replaced.id]
 
-    counter = d.token_counter(model, provider_cfg.kind)
-    fixed = fixed_parts(AskContext(d, profile, chat, p, counter, provider_cfg, model))
-    system = system_text(fixed)
-    user_tokens = counter.count_message("user", prompt)
-    history = history_for_request(store.messages(chat.id)) if chat else []
+    if p["rag"] is not None:
+        from chatthy.vdb.rag import retrieve
+
+        await retrieve(d, profile, p)  # leaves the retrieved part and its citations in p
     # Everything that can refuse the request does so before a row is written.
-    assembled = assemble(
-        fixed=fixed,
-        history=history,
-        new_input=FixedPart("input", prompt, user_tokens),
-        context_length=provider_cfg.context_length,
-        max_tokens=provider_cfg.max_tokens,
-    )
+    plan = await plan_reply(d, profile, chat, p, rows, prompt)
+    ensure_idle(d, chat)  # planning may have waited for a summary
 
     with store.transaction():
         if chat is None:
             name = p["chat"] or auto_chat_name(store, profile.id, prompt)
-            explicit = {"provider": p["provider"], "model": p["model"]}
+            explicit = {"provider": p["provider"], "model": p["model"], "personality": stored_name(p["persona"])}
             chat = store.create_chat(profile.id, name, **explicit)
-        user = store.add_message(chat.id, "user", prompt, tokens=user_tokens,
+        elif p["persona"] and stored_name(p["persona"]) != chat.personality:
+            chat = store.update_chat(chat.id, personality=stored_name(p["persona"]))
+        removed = delete_messages_from(store.conn, chat.id, replaced.id) if replaced else []
+        user = store.add_message(chat.id, "user", prompt, tokens=plan.input_tokens,
                                  meta={"system": p["system"]} if p["system"] else None)
+        plan.tools.save(store, chat.id, user.id)  # images with the question; the chat's tool choice
         reply = store.add_message(chat.id, "assistant", "", status="partial",
-                                  provider=provider_cfg.name, model=model)
-
-    messages = [{"role": m.role, "content": m.content} for m in assembled.history]
-    messages.append({"role": "user", "content": prompt})
-    request = ChatRequest(model=model, messages=messages, system=system,
-                          max_tokens=provider_cfg.max_tokens, params=dict(provider_cfg.params))
-    gen = Generation(chat.id, chat.name, reply.id, provider_cfg.name, model)
-    d.generations.start(gen, provider, request, counter.count)
-    ctx.running.generation = gen
-    d.publish(chat.id, {"kind": "user_message", "chat": chat.name, "message": user.to_dict()})
-    d.publish(chat.id, {"kind": "reply_start", **gen.summary()})
-    await ctx.event({
-        "kind": "start",
-        **gen.summary(),
-        "user_message_id": user.id,
-        "dropped": len(assembled.dropped),
-        "tokens": assembled.used,
-        "budget": assembled.budget,
-    }, 0)
-    return await gen.follow(ctx.chunk)
+                                  provider=plan.provider_cfg.name, model=plan.model,
+                                  meta={"rag": p["rag_meta"]} if p.get("rag_meta") is not None else None)
+    if removed:
+        history_changed(d, chat, removed=removed)
+    end = await start_reply(ctx, plan, chat, user, reply)
+    if p.get("rag_meta") is not None:
+        end = {**end, "rag": p["rag_meta"]}  # the CLI lists the sources under the answer
+    return end
 
 
 @method("gen.attach", streaming=True, generation=Str(required=True, max=64), from_seq=Int(default=0, min=0))
@@ -118,7 +105,7 @@ async def attach(ctx, p):
     """Follow a generation from ``from_seq``: live chats, and resume after a cut."""
     gen = ctx.daemon.generations.get(p["generation"])
     await ctx.event({"kind": "start", **gen.summary(), "from_seq": p["from_seq"]}, 0)
-    return await gen.follow(ctx.chunk, p["from_seq"])
+    return await gen.follow(ctx.chunk, p["from_seq"], events=ctx.event)
 
 
 @method("gen.cancel", generation=Str(max=64), profile=Name(), chat=Name())

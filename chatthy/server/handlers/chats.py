@@ -1,12 +1,13 @@
-"""chat.list, chat.show, chat.rename, chat.delete, chat.use, chat.watch."""
+"""chat.list, chat.show, chat.get, chat.rename, chat.delete, chat.update, chat.tokens, chat.watch."""
 
 from __future__ import annotations
 
 
 import anyio
 
+from chatthy.errors import BadRequest
 from chatthy.server.lookup import chat_of, profile_of
-from chatthy.server.params import Name
+from chatthy.server.params import Name, Str, check_name
 from chatthy.server.registry import method
 
 
@@ -28,7 +29,11 @@ async def chat_list(ctx, p):
     d = ctx.daemon
     profile = profile_of(d, p["profile"])
     out = []
-    for s in d.store.list_chats(profile.id, personality=p["personality"]):
+    # NULL and "default" are the same personality, so filter here, not in SQL.
+    wanted = p["personality"]
+    for s in d.store.list_chats(profile.id):
+        if wanted is not None and (s.personality or "default") != wanted:
+            continue
         provider = s.provider or d.config.default_provider
         cfg = d.config.providers.get(provider)
         out.append({
@@ -84,6 +89,52 @@ async def chat_get(ctx, p):
     d = ctx.daemon
     profile = profile_of(d, p["profile"])
     return _chat_dict(d, chat_of(d, profile, p["name"]))
+
+
+@method("chat.update", profile=Name(), name=Name(required=True), personality=Str(max=200),
+        provider=Str(max=200), model=Str(max=200))
+async def chat_update(ctx, p):
+    """Switch a chat's personality, provider or model for good ("" = back to the default).
+
+    A new provider without a model also resets the model: the old provider's
+    model name rarely means anything to another one.
+    """
+    from chatthy.server.personalities import require_persona, stored_name
+    from chatthy.server.reply import ensure_idle
+
+    d = ctx.daemon
+    profile = profile_of(d, p["profile"])
+    chat = chat_of(d, profile, p["name"])
+    ensure_idle(d, chat)
+    fields: dict = {}
+    if p["personality"] is not None:
+        name = p["personality"].strip()
+        if name:
+            name = require_persona(d.store, profile, check_name(name, "personality")).name
+        fields["personality"] = stored_name(name)
+    if p["provider"] is not None:
+        name = p["provider"].strip()
+        fields["provider"] = d.config.provider(check_name(name, "provider")).name if name else None
+        if p["model"] is None:
+            fields["model"] = None
+    if p["model"] is not None:
+        fields["model"] = p["model"].strip() or None
+    if not fields:
+        raise BadRequest("chat.update: nothing to change (give personality, provider or model)")
+    chat = d.store.update_chat(chat.id, **fields)
+    d.publish(chat.id, {"kind": "chat_updated", "chat": chat.name, **_chat_dict(d, chat)})
+    return _chat_dict(d, chat)
+
+
+@method("chat.tokens", profile=Name(), name=Name(), provider=Name(), model=Str(max=200))
+async def chat_tokens(ctx, p):
+    """The token budget of the chat's next request: each part, what is dropped, what is left."""
+    from chatthy.server.budget_report import budget_report
+
+    d = ctx.daemon
+    profile = profile_of(d, p["profile"])
+    chat = chat_of(d, profile, p["name"]) if p["name"] else None
+    return await budget_report(d, profile, chat, provider=p["provider"], model=p["model"])
 
 
 @method("chat.watch", streaming=True, profile=Name(), name=Name(required=True))

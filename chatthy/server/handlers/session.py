@@ -36,8 +36,23 @@ async def status(ctx, p):
         "log": str(d.paths.log_file),
         "connections": len(d.connections),
         "generations": [g.summary() for g in d.generations.active.values()],
+        "open_chats": _open_chats(d),
+        "socket_activated": getattr(d, "socket_activated", False),
+        "protocol": PROTOCOL_VERSION,
         "vec_loaded": d.store.vec_loaded,
     }
+
+
+def _open_chats(d) -> list[dict]:
+    """Chats a client is watching or a reply is being written into, by name."""
+    watching = {chat_id: len(queues) for chat_id, queues in d.watchers.items() if queues}
+    replying = {g.chat_id for g in d.generations.active.values()}
+    out = []
+    for chat_id in sorted(set(watching) | replying):
+        chat = d.store.get_chat_by_id(chat_id)
+        if chat is not None:
+            out.append({"chat": chat.name, "watchers": watching.get(chat_id, 0), "replying": chat_id in replying})
+    return out
 
 
 @method("daemon.stop")
