@@ -31,7 +31,7 @@ import time
 from collections import deque
 from typing import Any, Iterator
 
-from chatthy import errors
+from chatthy import __version__, errors
 from chatthy.errors import DaemonUnavailable
 from chatthy.paths import Paths, ensure_private_dir, resolve
 from chatthy.wire.errors import ConnectionClosed, IncompleteFrame, WireError
@@ -189,7 +189,16 @@ class Client:
         return "the daemon closed the connection"
 
     # -- frames -----------------------------------------------------------------
+    def _verified(self) -> bool:
+        return self._channel is not None and self._heard_from_daemon
+
     def _send(self, type_: str, request_id: str, **fields) -> None:
+        # Until a connection has proven itself, the daemon caps frames at 64 KiB
+        # (a stranger must not make it buffer more). A big first request (a long
+        # prompt on stdin) is therefore preceded by a small hello.
+        if (type_ == "request" and fields.get("method") != "hello" and not self._verified()
+                and _rough_size(fields.get("params")) > PREAUTH_SAFE):
+            self.call("hello", client_version=__version__)
         try:
             self.connect().send(type_, request_id, **fields)
         except OSError as exc:
@@ -242,6 +251,19 @@ class Client:
         return Stream(self, method, _clean(params))
 
 
+PREAUTH_SAFE = 8 * 1024  # well under the daemon's pre-auth cap, even after JSON escaping
+
+
+def _rough_size(value: Any) -> int:
+    if isinstance(value, str):
+        return len(value)
+    if isinstance(value, dict):
+        return sum(_rough_size(v) + len(k) for k, v in value.items())
+    if isinstance(value, (list, tuple)):
+        return sum(_rough_size(v) for v in value)
+    return 8
+
+
 def read_key_files(load):
     """Run a key-file loader; its KeyFileError (a wire error) becomes the CLI's ConfigError."""
     from chatthy.wire.errors import KeyFileError
@@ -268,7 +290,8 @@ class Stream:
         self.start: dict | None = None
         self._assembler = None
         self._resumed = 0
-        self._iterator: Iterator[tuple[str, Any]] | None = None
+        self._ready: deque = deque()
+        self._done = False
 
     @property
     def text(self) -> str:
@@ -281,19 +304,25 @@ class Stream:
         except errors.ChatthyError:
             pass
 
-    def __iter__(self) -> Iterator[tuple[str, Any]]:
+    def __iter__(self) -> Stream:
         # One request per Stream: iterating again (e.g. draining after Ctrl-C)
         # continues the same stream instead of sending the request twice.
-        if self._iterator is None:
-            self._iterator = self._frames()
-        return self._iterator
+        return self
 
-    def _frames(self) -> Iterator[tuple[str, Any]]:
+    def __next__(self) -> tuple[str, Any]:
+        # Not a generator on purpose: a KeyboardInterrupt raised while waiting
+        # for a frame would close a generator for good, and the caller must be
+        # able to send a cancel and then keep reading to the closing frame.
         from chatthy.wire.reorder import StreamAssembler
 
-        self._assembler = StreamAssembler(self.request_id)
-        self.client._send("request", self.request_id, method=self.method, params=self.params)
-        while True:
+        if self._ready:
+            return self._ready.popleft()
+        if self._done:
+            raise StopIteration
+        if self._assembler is None:
+            self._assembler = StreamAssembler(self.request_id)
+            self.client._send("request", self.request_id, method=self.method, params=self.params)
+        while not self._ready:
             try:
                 env = self.client._receive_for(self.request_id, None)
             except DaemonUnavailable:
@@ -303,21 +332,24 @@ class Stream:
                 continue
             if env.type == "chunk":
                 for ready in self._assembler.feed(env):
-                    yield "chunk", ready.data
+                    self._ready.append(("chunk", ready.data))
             elif env.type == "event":
                 if isinstance(env.data, dict) and env.data.get("kind") == "start" and self.start is None:
                     self.start = env.data
-                yield "event", env.data
+                self._ready.append(("event", env.data))
             elif env.type == "end":
                 data = env.data if isinstance(env.data, dict) else {}
+                self._done = True
                 if "sha256" in data:
                     self._assembler.finish(env)
                 self.result = data
-                return
+                raise StopIteration
             elif env.type == "error":
+                self._done = True
                 if self._resumed and isinstance(env.data, dict) and env.data.get("code") == "not_found":
                     raise DaemonUnavailable(self._died_message())  # a new daemon answered
                 raise errors.from_wire(env.data)
+        return self._ready.popleft()
 
     def _can_resume(self) -> bool:
         return bool(self.start and self.start.get("generation")) and self._resumed < 3

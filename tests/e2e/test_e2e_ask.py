@@ -198,3 +198,13 @@ def test_stdout_not_a_tty_passes_text_through(home, fake, daemon):
     fake.script(Text(["a\x1b[31mred", "\n"]))
     out = home.run("ask", "x")
     assert out.stdout == "a\x1b[31mred\n"  # pipelines get the model's bytes untouched
+
+
+def test_a_large_prompt_on_stdin_is_accepted(home, fake, daemon):
+    """Bigger than the daemon's pre-auth frame cap: the client proves itself first."""
+    text = ("lorem ipsum dolor sit amet " * 5000)[:120_000]
+    out = home.run("ask", "-c", "big", input=text)
+    # The frame got through; the model's 8k window is what refuses it, naming the parts.
+    assert out.returncode == 9, out.stderr
+    assert "request does not fit: input" in out.stderr and "budget 7,680" in out.stderr
+    assert home.run("chat", "show", "big").returncode == 4  # nothing half-written
