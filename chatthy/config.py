@@ -97,6 +97,8 @@ DEFAULT_CONFIG_TEXT = """\
 # vision = true                   # false for a text-only model: attached images are refused
 # [providers.openai.params]       # passed to the API as is
 # temperature = 0.7
+# [providers.openai.prices]       # USD per million [input, output] tokens, for `chatthy usage`
+# "gpt-4o-mini" = [0.15, 0.60]
 
 # [providers.anthropic]
 # kind = "anthropic"
@@ -191,6 +193,7 @@ _PROVIDER_FIELDS: dict[str, type | tuple[type, ...]] = {
     "max_retries": int,
     "key_required": bool,
     "vision": bool,
+    "prices": dict,
 }
 
 
@@ -210,6 +213,8 @@ class ProviderConfig:
     max_retries: int = 2
     key_required: bool = True
     vision: bool = True  # false: a text-only model; attached images are refused
+    # model (or "*") -> [USD per million input tokens, per million output tokens]
+    prices: dict = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -292,6 +297,10 @@ def _provider(name: str, raw: dict, check: _Checker) -> ProviderConfig:
             raise check.fail(table, key, "must be positive")
     if raw["max_tokens"] >= raw["context_length"]:
         raise check.fail(table, "max_tokens", "must be smaller than context_length")
+    for model, price in raw.get("prices", {}).items():
+        if not (isinstance(price, list) and len(price) == 2
+                and all(isinstance(x, (int, float)) and not isinstance(x, bool) and x >= 0 for x in price)):
+            raise check.fail(f"{table}.prices", model, "must be [input, output] USD per million tokens")
     if raw.get("max_retries", 0) < 0:
         raise check.fail(table, "max_retries", "must be 0 or more")
     if "api_key_env" in raw and "api_key_cmd" in raw:
