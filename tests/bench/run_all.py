@@ -1,0 +1,180 @@
+"""The whole benchmark suite: one command, one table, each figure against its baseline.
+
+    .venv/bin/python tests/bench/run_all.py            # full run (a few minutes)
+    .venv/bin/python tests/bench/run_all.py --quick    # a smoke run (CI-sized)
+
+Every figure is a median over repeated runs, next to a baseline measured in
+the same run on the same machine, with the ratio and the target. The vector
+store has its own, longer benchmark (bench_vdb.py, run with --vdb here).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import resource
+import statistics
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+
+from tests.bench.bench_ask import FLOOR, PROMPT  # noqa: E402
+from tests.bench.harness import (  # noqa: E402
+    CHATTHY, PYTHON, ROOT, FakeProvider, Instance, Row, print_table, time_command,
+)
+
+
+def rss_mb(pid: int) -> float:
+    with open(f"/proc/{pid}/status") as fh:
+        for line in fh:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def ask_rows(inst: Instance, fake: FakeProvider, runs: int) -> list[Row]:
+    ask = inst.chatthy("ask", "-q", PROMPT)
+    floor = [PYTHON, "-c", FLOOR, fake.url, PROMPT]
+    time_command(ask, env=inst.env, runs=3)
+    time_command(floor, env=inst.env, runs=3)
+    rows = [Row("ask, warm daemon, 20 chunks", time_command(ask, env=inst.env, runs=runs),
+                "stdlib client", time_command(floor, env=inst.env, runs=runs), target=1.5)]
+    llm = Path(sys.executable).with_name("llm")
+    if llm.exists():
+        llm_home = inst.root / "llm"
+        llm_home.mkdir()
+        (llm_home / "extra-openai-models.yaml").write_text(
+            f"- model_id: fake\n  model_name: fake-model\n  api_base: {fake.url}/v1\n  api_key_name: fake\n")
+        (llm_home / "keys.json").write_text('{"fake": "sk-bench"}')
+        env = {**inst.env, "LLM_USER_PATH": str(llm_home)}
+        cmd = [str(llm), "-m", "fake", PROMPT]
+        time_command(cmd, env=env, runs=2)
+        rows.append(Row("ask vs llm (same reply)", rows[0].value, "llm", time_command(cmd, env=env, runs=runs),
+                        target=0.15))
+    return rows
+
+
+def startup_rows(inst: Instance, runs: int) -> list[Row]:
+    bare = time_command([PYTHON, "-c", "pass"], env=inst.env, runs=runs)
+    return [
+        Row("chatthy --help, cold process", time_command(inst.chatthy("--help"), env=inst.env, runs=runs),
+            "python -c pass", bare, target=2.0),
+        Row("chatthy chat list, cold process", time_command(inst.chatthy("chat", "list"), env=inst.env, runs=runs),
+            "python -c pass", bare, target=2.0),
+    ]
+
+
+def relay_rows(inst: Instance, fake: FakeProvider, chunks: int) -> list[Row]:
+    """Per-chunk overhead of going through the daemon, from a 10,000-chunk zero-delay reply."""
+    words = " ".join(f"w{i}" for i in range(chunks - 2))  # "You said: " + words → `chunks` chunks
+    floor_cmd = [PYTHON, "-c", FLOOR, fake.url, words]
+    ask_cmd = inst.chatthy("ask", "-q", words)
+    floor = time_command(floor_cmd, env=inst.env, runs=5)
+    through = time_command(ask_cmd, env=inst.env, runs=5)
+    per_chunk_us = max(0.0, (through - floor) * 1000 / chunks)
+    rows = [Row(f"relay overhead per chunk ({chunks:,} chunks)", per_chunk_us, "µs budget", 20.0, unit="µs",
+                target=1.0)]
+    rows.append(Row("relay throughput (chunks/s, higher is better)", chunks / (through / 1000), "direct",
+                    chunks / (floor / 1000), unit="/s"))
+    return rows
+
+
+def concurrency_rows(inst: Instance, clients: int, per_client: int) -> list[Row]:
+    """`clients` concurrent asks in waves; added latency vs one ask alone."""
+    sys.path.insert(0, str(ROOT))
+    os.environ.update(inst.env)
+    from chatthy.client import Client
+
+    def one() -> float:
+        with Client() as c:
+            t = time.perf_counter()
+            for _ in c.stream("ask", prompt="hello there"):
+                pass
+            return (time.perf_counter() - t) * 1000
+
+    alone = statistics.median(one() for _ in range(10))
+    latencies: list[float] = []
+    errors: list[str] = []
+    lock = threading.Lock()
+
+    def worker() -> None:
+        for _ in range(per_client):
+            try:
+                ms = one()
+                with lock:
+                    latencies.append(ms)
+            except Exception as exc:  # counted, not raised: the figure is the error count
+                with lock:
+                    errors.append(repr(exc))
+
+    threads = [threading.Thread(target=worker) for _ in range(clients)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    latencies.sort()
+    p50 = latencies[len(latencies) // 2] - alone
+    p99 = latencies[int(len(latencies) * 0.99) - 1] - alone
+    return [
+        Row(f"{clients} clients: p50 added latency", max(p50, 0.0), "one client alone", alone),
+        Row(f"{clients} clients: p99 added latency", max(p99, 0.0), "p99 budget", 50.0, target=1.0),
+        Row(f"{clients} clients: errors (of {clients * per_client})", float(len(errors)), "allowed", 0.0,
+            unit=""),
+    ]
+
+
+def memory_rows(inst: Instance) -> list[Row]:
+    time.sleep(1.0)  # let the warm-up thread finish
+    idle = rss_mb(inst.daemon.pid)
+    probe = ("import resource, sys\nsys.argv=['chatthy','chat','list']\n"
+             "from chatthy.cli.main import cli\nfrom chatthy.cli.output import run_cli\nrun_cli(cli)\n"
+             "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, file=sys.stderr)")
+    out = subprocess.run([PYTHON, "-c", probe], env=inst.env, capture_output=True, text=True)
+    client = float(out.stderr.strip().splitlines()[-1])
+    bare = subprocess.run([PYTHON, "-c", "import resource,sys;print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss/1024)"],
+                          capture_output=True, text=True)
+    return [
+        Row("daemon idle RSS", idle, "budget 150 MB", 150.0, unit="MB", target=1.0),
+        Row("client peak RSS (chat list)", client, "budget 30 MB", 30.0, unit="MB", target=1.0),
+        Row("(bare python peak RSS, for scale)", float(bare.stdout), "budget 30 MB", 30.0, unit="MB"),
+    ]
+
+
+def script_lines(script: str, *args: str) -> list[str]:
+    out = subprocess.run([PYTHON, str(ROOT / "tests" / "bench" / script), *args], capture_output=True, text=True,
+                         cwd=ROOT)
+    return (out.stdout + out.stderr).strip().splitlines()
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--quick", action="store_true", help="fewer repetitions (a smoke run)")
+    parser.add_argument("--vdb", action="store_true", help="also run the vector-store benchmark (minutes)")
+    args = parser.parse_args()
+    runs = 5 if args.quick else 20
+    rows: list[Row] = []
+    with FakeProvider() as fake, Instance(fake.url) as inst:
+        rows += ask_rows(inst, fake, runs)
+        rows += startup_rows(inst, runs)
+        rows += relay_rows(inst, fake, 2_000 if args.quick else 10_000)
+        rows += concurrency_rows(inst, 16 if args.quick else 64, 2 if args.quick else 5)
+        rows += memory_rows(inst)
+    print(f"\nchatthy benchmarks — {os.uname().machine}, {os.cpu_count()} cores, Python {sys.version.split()[0]}, "
+          f"{time.strftime('%Y-%m-%d %H:%M')}\n")
+    print_table(rows)
+    print("\nrequest planning from a 10,000-message chat (bench_request.py):")
+    for line in script_lines("bench_request.py"):
+        print("  " + line)
+    if args.vdb:
+        print("\nvector store (bench_vdb.py):")
+        for line in script_lines("bench_vdb.py"):
+            print("  " + line)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
