@@ -7,6 +7,7 @@ on 127.0.0.1 speaking each API's streaming format.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import signal
@@ -159,9 +160,8 @@ def home(fake):
         shutil.rmtree(h.root, ignore_errors=True)
 
 
-@pytest.fixture
-def daemon(home):
-    """A daemon started explicitly (`chatthy serve`), waited for, always stopped."""
+def start_daemon(home: Home) -> subprocess.Popen:
+    """`chatthy serve` for ``home``, returned once its socket exists."""
     proc = subprocess.Popen([CHATTHY, "serve", "--no-log-stderr"], env=home.env,
                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     deadline = time.monotonic() + 30
@@ -172,14 +172,32 @@ def daemon(home):
             proc.kill()
             raise AssertionError("daemon did not create its socket in 30 s")
         time.sleep(0.02)
+    return proc
+
+
+def stop_daemon(proc: subprocess.Popen) -> None:
+    if proc.poll() is None:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+    proc.stderr.close()
+
+
+@contextlib.contextmanager
+def running_daemon(home: Home):
+    """A daemon for ``home`` (module-scoped fixtures use this), always stopped."""
+    proc = start_daemon(home)
     try:
         yield proc
     finally:
-        if proc.poll() is None:
-            proc.send_signal(signal.SIGTERM)
-            try:
-                proc.wait(15)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
-        proc.stderr.close()
+        stop_daemon(proc)
+
+
+@pytest.fixture
+def daemon(home):
+    """A daemon started explicitly (`chatthy serve`), waited for, always stopped."""
+    with running_daemon(home) as proc:
+        yield proc

@@ -9,13 +9,10 @@ fake's recorded requests (``fresh``) before looking at them.
 from __future__ import annotations
 
 import shutil
-import signal
-import subprocess
-import time
 
 import pytest
 
-from tests.conftest import CHATTHY, make_home
+from tests.conftest import make_home, running_daemon
 from tests.fakes.provider_server import FakeProviderServer
 
 # A provider with an exactly counted model (o200k_base) and a small window,
@@ -45,27 +42,10 @@ def mhome(request, mfake):
     extra = getattr(request.module, "EXTRA_CONFIG", "")
     with (home.config_dir / "config.toml").open("a") as fh:
         fh.write(extra.replace("{openai}", mfake.openai_base_url))
-    proc = subprocess.Popen([CHATTHY, "serve", "--no-log-stderr"], env=home.env,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    deadline = time.monotonic() + 30
-    while not home.socket.exists():
-        if proc.poll() is not None:
-            raise AssertionError(f"daemon exited: {proc.stderr.read().decode()}")
-        if time.monotonic() > deadline:
-            proc.kill()
-            raise AssertionError("daemon did not create its socket in 30 s")
-        time.sleep(0.02)
     try:
-        yield home
+        with running_daemon(home):
+            yield home
     finally:
-        if proc.poll() is None:
-            proc.send_signal(signal.SIGTERM)
-            try:
-                proc.wait(15)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
-        proc.stderr.close()
         shutil.rmtree(home.root, ignore_errors=True)
 
 
