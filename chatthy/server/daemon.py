@@ -18,7 +18,6 @@ import socket
 import sys
 import time
 from collections import defaultdict
-from pathlib import Path
 
 import anyio
 import anyio.abc
@@ -40,7 +39,6 @@ from chatthy.wire.signing import Signer, Verifier
 log = logging.getLogger("chatthy.server")
 
 SHUTDOWN_GRACE = 5.0
-WARM_UP_OTHERS_AFTER = 2.0  # s before importing the SDKs of the non-default providers
 EVENT_QUEUE = 1024  # per watcher: a watcher that falls this far behind is dropped
 
 
@@ -113,12 +111,11 @@ class Daemon:
             tg.cancel_scope.cancel()
 
     async def _warm_up(self) -> None:
-        """Import the provider SDKs off the event loop now, not on the first ask.
+        """Import the default provider's SDK off the event loop now, not on the first ask.
 
         openai takes ~0.5 s and anthropic ~1.7 s to import; paying that at start-up
         (in a thread, while requests are already served) keeps the first reply fast.
         """
-        kinds = {p.kind for p in self.config.providers.values()}
         default = self.config.providers[self.config.default_provider]
         counter = self.token_counter(default.model, default.kind)
 
@@ -137,15 +134,10 @@ class Daemon:
                     log.exception("could not load the tokenizer for %s", default.model)
 
         await anyio.to_thread.run_sync(load, [default.kind], True)
-        # The other SDKs once nothing is being generated: an import holds the GIL
-        # for a second or more, which would stall the first reply (often the
-        # very ask that autostarted the daemon).
-        others = sorted(kinds - {default.kind})
-        await anyio.sleep(WARM_UP_OTHERS_AFTER)
-        while self.generations.active:
-            await anyio.sleep(0.5)
-        await anyio.to_thread.run_sync(load, others, False)
-        log.info("warm-up done: provider SDKs imported (%s)", ", ".join(sorted(kinds)))
+        # Only the default provider's SDK: each SDK costs 40-50 MB of resident
+        # memory for the daemon's whole life, and most users only ever use one.
+        # Another provider pays its import (0.5-1.7 s) on its first ask.
+        log.info("warm-up done: %s SDK imported", default.kind)
 
     async def _signals(self) -> None:
         with anyio.open_signal_receiver(signal.SIGTERM, signal.SIGINT, signal.SIGHUP) as signals:
