@@ -22,7 +22,7 @@ def chat_json(home, name: str) -> dict:
 
 
 def last_prompt(fake) -> str:
-    messages = fake.requests[-1].json["messages"]
+    messages = [r for r in fake.requests if r.method == "POST"][-1].json["messages"]
     return [m for m in messages if m["role"] == "user"][-1]["content"]
 
 
@@ -153,7 +153,9 @@ def test_settings_chosen_before_the_first_message_go_with_it(repl_driver, live_h
     info = json.loads(live_home.run("chat", "list", "--json").stdout)
     chat = next(c for c in info if c["name"] == name)
     assert (chat["provider"], chat["model"], chat["personality"]) == ("fakeant", "claude-other", "concise")
-    assert fake_clean.requests[-1].json["model"] == "claude-other"
+    # the last completion request (the REPL may also list models in the background: GETs)
+    posts = [r for r in fake_clean.requests if r.method == "POST"]
+    assert posts[-1].json["model"] == "claude-other"
 
 
 def test_settings_of_an_existing_chat_change_it_for_good(repl_driver, live_home, fake_clean):
@@ -165,7 +167,7 @@ def test_settings_of_an_existing_chat_change_it_for_good(repl_driver, live_home,
     r.wait_text("fake/fake-2")  # the toolbar
     r.line("again")
     r.wait_text("You said: again")
-    assert fake_clean.requests[-1].json["model"] == "fake-2"
+    assert [r for r in fake_clean.requests if r.method == "POST"][-1].json["model"] == "fake-2"
     r.line("/model")
     r.wait_text("models of fake")
     r.line("/provider nosuch")

@@ -92,7 +92,7 @@ def test_injected_text_lands_in_the_input_line(repl_driver, live_home, fake_clea
     r.wait_text("injected words")
     r.send("\r")
     r.wait_text("You said: ", after=r.text.index("injected words"))
-    prompt = [m for m in fake_clean.requests[-1].json["messages"] if m["role"] == "user"][-1]["content"]
+    prompt = [m for m in [r for r in fake_clean.requests if r.method == "POST"][-1].json["messages"] if m["role"] == "user"][-1]["content"]
     assert "injected words" in prompt
 
 
