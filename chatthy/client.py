@@ -29,7 +29,7 @@ import secrets
 import socket
 import time
 from collections import deque
-from typing import Any, Iterator
+from typing import Any
 
 from chatthy import __version__, errors
 from chatthy.errors import DaemonUnavailable

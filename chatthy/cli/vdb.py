@@ -16,7 +16,7 @@ from pathlib import Path
 import click
 
 from chatthy.cli.output import is_quiet, is_tty, note, print_json, table, write_text
-from chatthy.errors import BadRequest, Cancelled, ChatthyError
+from chatthy.errors import BadRequest, Cancelled
 
 REQUEST_BYTES = 8 * 1024 * 1024  # file bytes per request (base64 makes it 4/3 of that in a 32 MiB frame)
 SNIPPET = 240

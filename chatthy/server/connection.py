@@ -11,7 +11,7 @@ from __future__ import annotations
 import contextlib
 import logging
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import anyio
@@ -45,7 +45,6 @@ class RequestContext:
     connection: Connection
     request_id: str
     running: Running
-    seq: int = field(default=0)
 
     async def chunk(self, data: Any, seq: int) -> None:
         await self.connection.channel.send("chunk", self.request_id, seq=seq, data=data)

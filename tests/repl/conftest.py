@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import shutil
-import signal
-import subprocess
 import threading
 import time
 from pathlib import Path
@@ -21,7 +19,7 @@ from prompt_toolkit.data_structures import Size
 from prompt_toolkit.input import create_pipe_input
 from prompt_toolkit.output.vt100 import Vt100_Output
 
-from tests.conftest import CHATTHY, Home, make_home
+from tests.conftest import Home, make_home, start_daemon, stop_daemon
 from tests.fakes import FakeProviderServer
 from tests.repl.tmux import strip_ansi
 
@@ -148,31 +146,6 @@ class ReplDriver:
     def exited(self, timeout: float = 10) -> bool:
         self._thread.join(timeout)
         return not self._thread.is_alive()
-
-
-def start_daemon(home: Home) -> subprocess.Popen:
-    proc = subprocess.Popen([CHATTHY, "serve", "--no-log-stderr"], env=home.env,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    deadline = time.monotonic() + 30
-    while not home.socket.exists():
-        if proc.poll() is not None:
-            raise AssertionError(f"daemon exited: {proc.stderr.read().decode()}")
-        if time.monotonic() > deadline:
-            proc.kill()
-            raise AssertionError("daemon did not create its socket in 30 s")
-        time.sleep(0.02)
-    return proc
-
-
-def stop_daemon(proc: subprocess.Popen) -> None:
-    if proc.poll() is None:
-        proc.send_signal(signal.SIGTERM)
-        try:
-            proc.wait(15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-    proc.stderr.close()
 
 
 @pytest.fixture(scope="module")
