@@ -144,6 +144,8 @@ DEFAULT_CONFIG_TEXT = """\
 # max_redirects = 5
 # user_agent = "chatthy/…"
 # youtube_languages = ["en"]      # transcript languages, in order of preference
+# allow_private_urls = false      # true: TCP clients and the model's fetch_url may fetch loopback,
+#                                 # private and link-local addresses (169.254.169.254…) too
 
 # [tools]                         # tools the model may call (`chatthy tools list`)
 # max_rounds = 8                  # tool rounds per reply; then the reply stops, with a message

@@ -58,7 +58,9 @@ class Connection:
         self.daemon = daemon
         self.channel = channel
         self.peer = peer
-        self.local = True  # False for TCP connections (counted apart, see Daemon._handle)
+        # False for TCP connections: counted apart (see Daemon._handle), and not trusted to make
+        # the daemon fetch non-public addresses (chatthy.sources.address_policy).
+        self.local = True
         self.running: dict[str, Running] = {}
 
     async def serve(self) -> None:

@@ -6,8 +6,11 @@ The public API (kept stable: other features build on it)::
     Document(text, title, source, kind, meta)       # kind: file|url|pdf|youtube|stdin
     document_from_bytes(name, data, pages=None, max_bytes=DEFAULT_MAX) -> Document
         # bytes a client read and sent (text or PDF, told apart by content)
-    await fetch_document(spec, settings=...) -> Document
-        # a URL or a YouTube video, fetched by the daemon
+    await fetch_document(spec, settings=..., requester=None) -> Document
+        # a URL or a YouTube video, fetched by the daemon; ``requester`` (who
+        # asked: LOCAL_USER, REMOTE_USER or MODEL; None means MODEL, the strictest)
+        # decides whether non-public addresses may be reached
+        # (chatthy.sources.address_policy)
     is_remote(spec) -> bool
 
 Importing this package is cheap and safe on the client side: trafilatura,
@@ -25,13 +28,17 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from chatthy.sources.settings import DEFAULT_MAX, SourceSettings
+
+if TYPE_CHECKING:
+    from chatthy.sources.address_policy import Requester
 
 __all__ = [
     "DEFAULT_MAX",
     "Document",
+    "Requester",
     "SourceSettings",
     "document_from_bytes",
     "fetch_document",
@@ -135,15 +142,32 @@ def document_from_bytes(
     return Document(text, None, source or name, kind or "file", {"encoding": encoding})
 
 
-async def fetch_document(spec: str, *, settings: Any = None) -> Document:
+def __getattr__(name: str) -> Any:
+    # Requester lives with the address policy, which imports ipaddress (~3 ms): the
+    # client imports this package to read files and never needs it.
+    if name == "Requester":
+        from chatthy.sources.address_policy import Requester
+
+        return Requester
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+async def fetch_document(spec: str, *, settings: Any = None, requester: Requester | None = None) -> Document:
     """Fetch a URL (HTML → Markdown, PDF, plain text) or a YouTube transcript.
 
     ``settings`` is a SourceSettings, the daemon's Config (its ``[sources]``
-    section is used), or None for the defaults.
+    section is used), or None for the defaults. ``requester`` is who asked
+    (None: the model, the strictest): a URL whose host is not public is
+    refused (AddressRefused) unless the requester is the local user or
+    ``allow_private_urls`` is set. A YouTube
+    URL is exempt: its transcript comes from YouTube's own fixed hosts, never
+    from the host in the URL.
     """
     from chatthy.errors import BadRequest
+    from chatthy.sources.address_policy import Requester
 
     options = SourceSettings.of(settings)
+    requester = requester or Requester.MODEL
     url, pages = split_pages_spec(spec.strip())
     if not is_remote(url):
         raise BadRequest(f"not a URL: {spec!r} (give http:// or https://)")
@@ -154,4 +178,4 @@ async def fetch_document(spec: str, *, settings: Any = None) -> Document:
         return await youtube.fetch_youtube(url, video_id, options)
     from chatthy.sources.web import fetch_url
 
-    return await fetch_url(url, options, pages=pages)
+    return await fetch_url(url, options, pages=pages, requester=requester)

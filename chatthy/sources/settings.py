@@ -7,6 +7,12 @@
     max_redirects = 5
     user_agent = "chatthy/0.1 (+https://github.com/chatthy)"
     youtube_languages = ["en"]    # transcript languages, in order of preference
+    allow_private_urls = false    # true: anyone (TCP clients, the model's fetch_url) may fetch
+                                  # loopback, private and link-local addresses
+
+By default a URL whose host resolves to a non-public address is fetched only
+for an explicit request (ws load, ask --file, summarize, vdb ingest) from a
+client on the daemon's own Unix socket; see chatthy.sources.address_policy.
 """
 
 from __future__ import annotations
@@ -27,6 +33,7 @@ CONFIG_FIELDS: dict[str, type | tuple[type, ...]] = {
     "max_redirects": int,
     "user_agent": str,
     "youtube_languages": list,
+    "allow_private_urls": bool,
 }
 
 
@@ -38,6 +45,7 @@ class SourceSettings:
     max_redirects: int = 5
     user_agent: str = DEFAULT_USER_AGENT
     youtube_languages: tuple[str, ...] = ("en",)
+    allow_private_urls: bool = False
 
     @classmethod
     def from_mapping(cls, raw: dict[str, Any] | None) -> SourceSettings:
@@ -54,6 +62,8 @@ class SourceSettings:
             kw["user_agent"] = str(raw["user_agent"])
         if raw.get("youtube_languages"):
             kw["youtube_languages"] = tuple(str(x) for x in raw["youtube_languages"])
+        if "allow_private_urls" in raw:
+            kw["allow_private_urls"] = raw["allow_private_urls"] is True
         return cls(**kw)
 
     @classmethod
@@ -74,7 +84,7 @@ def check_config(raw: dict[str, Any]) -> str | None:
         if key not in CONFIG_FIELDS:
             return f"{key}: unknown setting (known: {', '.join(CONFIG_FIELDS)})"
         want = CONFIG_FIELDS[key]
-        if isinstance(value, bool) or not isinstance(value, want):
+        if (isinstance(value, bool) and want is not bool) or not isinstance(value, want):
             names = want.__name__ if isinstance(want, type) else " or ".join(t.__name__ for t in want)
             return f"{key}: must be {names}"
         if key in ("timeout", "connect_timeout", "max_size_mb") and value <= 0:

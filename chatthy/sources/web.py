@@ -6,6 +6,10 @@ bomb is cut off too). Network failures and HTTP errors become chatthy errors
 that name the URL: 404/410 → NotFound, too big → TooLarge, a bad URL or an
 unreadable content type → BadRequest, anything else the remote side did
 (timeouts, refused connections, 5xx) → ProviderError.
+
+Every hop is judged by the address policy (chatthy.sources.address_policy,
+enforced by chatthy.sources.guarded_http): a refused scheme or address is an
+AddressRefused (a BadRequest) naming the hop, raised before connecting to it.
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ import anyio
 
 from chatthy.errors import BadRequest, NotFound, ProviderError, TooLarge
 from chatthy.sources import Document
+from chatthy.sources.address_policy import AddressRefused, FetchPermit, Requester
 from chatthy.sources.settings import SourceSettings
 from chatthy.sources.textfile import binary_kind, check_size, human_size, is_pdf
 
@@ -37,16 +42,23 @@ class Fetched:
         self.body = body
 
 
-async def fetch_bytes(url: str, settings: SourceSettings) -> Fetched:
-    """GET ``url`` following redirects, within the deadline and the size cap."""
+async def fetch_bytes(url: str, settings: SourceSettings, *, requester: Requester = Requester.MODEL) -> Fetched:
+    """GET ``url`` following redirects, within the deadline and the size cap.
+
+    ``requester`` (who asked) decides whether non-public addresses may be
+    reached; the default is the strictest.
+    """
     import httpx2
 
+    from chatthy.sources.guarded_http import client_for
+
+    permit = FetchPermit(requester, allow_private=settings.allow_private_urls)
     headers = {"User-Agent": settings.user_agent, "Accept": ACCEPT}
     timeout = httpx2.Timeout(settings.timeout, connect=settings.connect_timeout)
     try:
         with anyio.fail_after(settings.timeout):
-            async with httpx2.AsyncClient(follow_redirects=True, max_redirects=settings.max_redirects,
-                                          timeout=timeout, headers=headers) as client:
+            async with client_for(permit, follow_redirects=True, max_redirects=settings.max_redirects,
+                                  timeout=timeout, headers=headers) as client:
                 async with client.stream("GET", url) as resp:
                     if resp.status_code >= 400:
                         raise _http_error(url, resp.status_code, resp.reason_phrase)
@@ -63,6 +75,9 @@ async def fetch_bytes(url: str, settings: SourceSettings) -> Fetched:
                         chunks.append(chunk)
                     content_type, charset = _content_type(resp.headers.get("content-type", ""))
                     return Fetched(str(resp.url), resp.status_code, content_type, charset, b"".join(chunks))
+    except AddressRefused as exc:
+        log.warning("%s (asked by the %s)", exc.message, requester.value)
+        raise
     except TimeoutError:
         raise ProviderError(f"{url}: no complete answer within {settings.timeout:g} s"
                             " ([sources] timeout in config.toml)") from None
@@ -99,9 +114,10 @@ def _content_type(header: str) -> tuple[str, str | None]:
     return main.strip().lower(), (m.group(1) if m else None)
 
 
-async def fetch_url(url: str, settings: SourceSettings, *, pages: str | None = None) -> Document:
+async def fetch_url(url: str, settings: SourceSettings, *, pages: str | None = None,
+                    requester: Requester = Requester.MODEL) -> Document:
     """A Document from a web page (Markdown), a PDF, or a text resource."""
-    got = await fetch_bytes(url, settings)
+    got = await fetch_bytes(url, settings, requester=requester)
     meta = {"url": got.url, "content_type": got.content_type}
     if got.content_type == "application/pdf" or is_pdf(got.body):
         from chatthy.sources.pdf import pdf_document

@@ -63,16 +63,20 @@ class FetchUrl:
     spec = ToolSpec(
         "fetch_url",
         "Fetch a web page (or a PDF, or a YouTube video's transcript) and return its readable text "
-        "as Markdown. Use it to read a URL the user gives or one found with another tool.",
+        "as Markdown. Use it to read a URL the user gives or one found with another tool. "
+        "Only public internet addresses can be fetched.",
         _schema({"url": {"type": "string", "description": "http:// or https:// URL"}}, ["url"]),
     )
 
     async def run(self, arguments: dict, ctx: ToolContext) -> ToolResult:
         from chatthy.errors import ChatthyError
-        from chatthy.sources import fetch_document
+        from chatthy.sources import Requester, fetch_document
 
         try:
-            doc = await fetch_document(arguments["url"], settings=ctx.daemon.config)
+            # Whatever the model asks for is the model's request, never the user's, even when the
+            # user's own client is on the Unix socket: it stays off loopback, private and
+            # link-local addresses unless [sources] allow_private_urls = true.
+            doc = await fetch_document(arguments["url"], settings=ctx.daemon.config, requester=Requester.MODEL)
         except ChatthyError as exc:
             raise ToolError(exc.message) from None
         head = f"# {doc.title}\n\n" if doc.title else ""

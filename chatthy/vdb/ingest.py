@@ -53,6 +53,7 @@ class Upload:
     source: str
     data: bytes | None = None
     url: str | None = None
+    requester: Any = None  # who asked for the URL (chatthy.sources.Requester); None: the strictest
 
     @property
     def size(self) -> int:
@@ -175,7 +176,7 @@ class Ingest:
         from chatthy.sources import SourceSettings, document_from_bytes, fetch_document
 
         if upload.url is not None:
-            return await fetch_document(upload.url, settings=self.service.config)
+            return await fetch_document(upload.url, settings=self.service.config, requester=upload.requester)
         limit = SourceSettings.of(self.service.config).max_bytes
         name = upload.source.rsplit("/", 1)[-1] or upload.source
         return await anyio.to_thread.run_sync(

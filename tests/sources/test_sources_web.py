@@ -9,7 +9,7 @@ import anyio
 import pytest
 
 from chatthy.errors import BadRequest, NotFound, ProviderError, TooLarge
-from chatthy.sources import SourceSettings, fetch_document, is_remote, split_pages_spec
+from chatthy.sources import Requester, SourceSettings, fetch_document, is_remote, split_pages_spec
 from tests.sources.pdf_maker import make_pdf
 from tests.sources.site import ARTICLE, Site
 
@@ -43,7 +43,8 @@ def site():
 
 def fetch(spec: str, **settings):
     options = SourceSettings(**{"timeout": 5.0, **settings})
-    return anyio.run(lambda: fetch_document(spec, settings=options))
+    # The site is on 127.0.0.1: fetched as the local user's own request (tests/sources_ssrf has the rest).
+    return anyio.run(lambda: fetch_document(spec, settings=options, requester=Requester.LOCAL_USER))
 
 
 def test_article_keeps_headings_code_and_tables(site):

@@ -60,6 +60,9 @@ command = [{PY}, {json.dumps(str(HERE / "mcp_server.py"))}]
 [images]
 max_mb = 0.05
 
+[sources]
+allow_private_urls = true  # fetch_url reads the test site on 127.0.0.1
+
 [providers.blind]
 kind = "openai"
 base_url = "{{openai}}"

@@ -16,7 +16,7 @@ from chatthy.errors import BadRequest
 from chatthy.server.lookup import chat_of, profile_of
 from chatthy.server.params import MAX_NAME, Name, Str, Text
 from chatthy.server.registry import method
-from chatthy.sources import Document, SourceSettings, document_from_bytes, fetch_document, is_remote
+from chatthy.sources import Document, Requester, SourceSettings, document_from_bytes, fetch_document, is_remote
 from chatthy.sources.local import CLIENT_MAX
 
 MAX_B64 = CLIENT_MAX * 4 // 3 + 16
@@ -40,7 +40,16 @@ def decode_upload(content_b64: str) -> bytes:
         raise BadRequest("content_b64 is not valid base64") from None
 
 
-async def document_of(daemon, p: dict) -> Document:
+def requester_of(ctx) -> Requester:
+    """Who asks for a URL in an explicit request: the local user (Unix socket) or a TCP client.
+
+    The address policy lets only the first reach loopback and private
+    addresses by default (chatthy.sources.address_policy).
+    """
+    return Requester.LOCAL_USER if ctx.connection.local else Requester.REMOTE_USER
+
+
+async def document_of(daemon, p: dict, requester: Requester) -> Document:
     """The Document a request's ``content_b64``/``url`` (and ``pages``) stand for."""
     settings = SourceSettings.of(daemon.config)
     if (p["content_b64"] is None) == (p["url"] is None):
@@ -50,7 +59,7 @@ async def document_of(daemon, p: dict) -> Document:
         if not is_remote(url):
             raise BadRequest(f"not a URL: {url!r} (give http:// or https://)")
         spec = url + (f"#pages={p['pages']}" if p["pages"] else "")
-        return await fetch_document(spec, settings=settings)
+        return await fetch_document(spec, settings=settings, requester=requester)
     if not p["name"]:
         raise BadRequest("an uploaded source needs a name")
     data = decode_upload(p["content_b64"])
@@ -75,7 +84,7 @@ def default_name(doc: Document) -> str:
 @method("source.read", **source_params())
 async def source_read(ctx, p):
     """A document as text: the client's ``ask --file``, ``summarize``, ``inject``."""
-    doc = await document_of(ctx.daemon, p)
+    doc = await document_of(ctx.daemon, p, requester_of(ctx))
     return {"name": p["name"] or default_name(doc), **doc.to_dict()}
 
 

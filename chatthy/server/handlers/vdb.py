@@ -34,7 +34,7 @@ def _source_name(value: str, what: str) -> str:
     return value
 
 
-def _uploads(files: dict | None, urls: list[str]):
+def _uploads(files: dict | None, urls: list[str], requester):
     from chatthy.sources import is_remote
     from chatthy.vdb.ingest import Upload
 
@@ -52,7 +52,7 @@ def _uploads(files: dict | None, urls: list[str]):
         url = _source_name(url, "URL")
         if not is_remote(url):
             raise BadRequest(f"vdb.ingest: {url!r} is not an http(s) URL (the client sends files' contents)")
-        uploads[url] = Upload(url, url=url)
+        uploads[url] = Upload(url, url=url, requester=requester)
     if not uploads:
         raise BadRequest("vdb.ingest: nothing to ingest (give files or URLs)")
     return list(uploads.values())
@@ -61,10 +61,11 @@ def _uploads(files: dict | None, urls: list[str]):
 @method("vdb.ingest", streaming=True, profile=Name(), files=Dict(), urls=StrList(max=10_000), force=Bool())
 async def ingest(ctx, p):
     """Ingest files (``{absolute path: base64}``) and URLs; progress streams as events."""
+    from chatthy.server.handlers.sources import requester_of
     from chatthy.vdb.ingest import Ingest
 
     profile = profile_of(ctx.daemon, p["profile"])
-    uploads = _uploads(p["files"], p["urls"])
+    uploads = _uploads(p["files"], p["urls"], requester_of(ctx))
     seq = 0
 
     async def emit(event: dict) -> None:

@@ -12,7 +12,8 @@ from __future__ import annotations
 import anyio
 
 from chatthy.errors import BadRequest, Conflict, NotFound
-from chatthy.server.handlers.sources import MAX_B64, decode_upload, default_name, document_of, source_params
+from chatthy.server.handlers.sources import (MAX_B64, decode_upload, default_name, document_of, requester_of,
+                                             source_params)
 from chatthy.server.lookup import chat_of, profile_of
 from chatthy.server.params import Bool, Name, Str
 from chatthy.server.registry import method
@@ -113,7 +114,7 @@ async def ws_load(ctx, p):
     d = ctx.daemon
     _check_named(p)
     profile_of(d, p["profile"])
-    doc = await document_of(d, p)  # before creating the chat: a failed fetch leaves nothing behind
+    doc = await document_of(d, p, requester_of(ctx))  # before creating the chat: a failed fetch leaves nothing behind
     scope = _scope(d, p, create=True)
     name = p["name"] or default_name(doc)
     return await _store_document(d, scope, name, doc, replace=p["replace"])
@@ -134,7 +135,7 @@ async def ws_refresh(ctx, p):
                                         kind="stdin" if f.source == "-" else None, source=f.source))
     elif is_remote(f.source):
         spec = f.source + (f"#pages={pages}" if pages else "")
-        doc = await fetch_document(spec, settings=d.config)
+        doc = await fetch_document(spec, settings=d.config, requester=requester_of(ctx))
     elif f.source == "-":
         raise BadRequest(f"{f.name!r} was read from stdin: load it again to change it")
     else:
