@@ -12,7 +12,10 @@ import sys
 import click
 
 from chatthy.cli.output import note, print_json
-from chatthy.errors import BadRequest
+from chatthy.errors import BadRequest, TooLarge
+
+# chatthy/server/chat_format.py's MAX_EXPORT_BYTES (the client never imports the server side).
+MAX_IMPORT_BYTES = 24 * 1024 * 1024
 
 
 def _chat_name(app, name: str | None) -> str:
@@ -60,7 +63,7 @@ def undo(app, name, as_json) -> None:
 @click.pass_obj
 def retry(app, name, provider, model, no_stream, quiet) -> None:
     """Regenerate the answer to the chat's last question (the old answer is replaced)."""
-    from chatthy.cli.ask import follow_reply
+    from chatthy.cli.asking import follow_reply
 
     stream = app.client.stream("chat.retry", profile=app.current_profile(), name=_chat_name(app, name),
                                provider=provider, model=model)
@@ -81,7 +84,7 @@ def edit(app, name, message_id, text, no_stream, quiet) -> None:
     Editing a question drops what followed it and generates a new answer
     (streamed like `ask`); editing an answer just replaces its text.
     """
-    from chatthy.cli.ask import follow_reply
+    from chatthy.cli.asking import follow_reply
 
     name = _chat_name(app, name)
     profile = app.current_profile()
@@ -135,7 +138,12 @@ def rm_message(app, ids, name) -> None:
 @click.option("-o", "--output", type=click.Path(dir_okay=False, writable=True), help="Write to a file, not stdout.")
 @click.pass_obj
 def export(app, name, fmt, output) -> None:
-    """Export a chat as JSON (for `chat import`) or Markdown."""
+    """Export a chat as JSON (for `chat import`) or Markdown.
+
+    JSON keeps everything: images (base64, with their sha256), tool calls and
+    their results, citations, status, usage, the chat's workspace files.
+    Markdown shows images as a line and tool calls as fenced blocks.
+    """
     data = app.client.call("chat.export", profile=app.current_profile(), name=_chat_name(app, name), format=fmt)
     if output:
         with open(output, "w", encoding="utf-8") as fh:
@@ -150,11 +158,26 @@ def export(app, name, fmt, output) -> None:
 @click.option("--name", metavar="NEW", help="Import under this name (default: the exported one).")
 @click.pass_obj
 def import_(app, file, name) -> None:
-    """Import a chat from FILE (`-` for stdin), as written by `chat export`."""
+    """Import a chat from FILE (`-` for stdin), as written by `chat export`.
+
+    Everything is checked first (each image against its sha256, and against
+    [images] max_mb and max_per_message): a refused import writes nothing.
+    """
     text = file.read()
+    size = len(text.encode("utf-8"))
+    if size > MAX_IMPORT_BYTES:  # refused by the daemon too; checked here to spare sending it
+        raise TooLarge(f"{file.name}: {size / 2**20:.1f} MiB; `chat import` takes at most "
+                       f"{MAX_IMPORT_BYTES / 2**20:.0f} MiB")
     info = app.client.call("chat.import", profile=app.current_profile(), data=text, name=name)
+    counts = [_plural(info["messages"], "message")]
+    extras = (("images", "image"), ("tool_calls", "tool call"), ("workspace", "workspace file"))
+    counts += [_plural(info[key], word) for key, word in extras if info.get(key)]
     extra = f"; created personality {info['created_personality']!r}" if info.get("created_personality") else ""
-    note(f"imported {info['name']!r} ({info['messages']} messages){extra}")
+    note(f"imported {info['name']!r} ({', '.join(counts)}){extra}")
+
+
+def _plural(n: int, word: str) -> str:
+    return f"{n} {word}{'s' * (n != 1)}"
 
 
 COMMANDS = [fork, undo, retry, edit, rm_message, export, import_]

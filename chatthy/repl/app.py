@@ -176,6 +176,10 @@ class Repl:
 
     def _dispatch(self, worker: StreamWorker, kind: str, data: Any) -> None:
         if worker.tag == "ask":
+            if self.modes.images_sent is not None:  # /image: they wait again if the question is refused
+                from chatthy.repl.commands.image import settle
+
+                settle(self, worker, kind, data)
             self.live.on_own(worker, kind, data)
         elif worker.tag == "watch":
             self.live.on_watch(worker, kind, data)
@@ -303,9 +307,16 @@ class Repl:
         params: dict[str, Any] = {"profile": self.profile, "chat": chat.name, "prompt": text}
         if edit:
             params["edit_last"] = True
+        rag = self.modes.take_rag()  # /rag (chatthy/repl/commands/rag.py)
+        if rag is not None:
+            params["rag"] = rag
+        images = self.modes.take_images()  # /image (chatthy/repl/commands/image.py)
+        if images:
+            params["attachments"] = [i.data for i in images]
         if not chat.exists:
             params.update(chat.pending)
-        self.live.start_own("ask", rewrites_history=edit, **params)
+        worker = self.live.start_own("ask", rewrites_history=edit, **params)
+        self.modes.images_sent = (worker, images) if images else None
 
     def start_reply(self, method: str, **params: Any) -> None:
         """A command that regenerates (``/retry``): shown like our own ask."""

@@ -77,6 +77,10 @@ class ReplyView:
         screen.rows(self.md.finish())
         screen.set_tail([])
         end = end or {}
+        if end.get("rag") is not None:  # an ask with /rag: its sources, under the answer
+            from chatthy.repl.commands.rag import show_citations
+
+            show_citations(self.repl, end["rag"])
         status = end.get("status")
         parts = [self.model or end.get("model") or "reply"]
         usage = end.get("usage") or {}

@@ -70,7 +70,10 @@ def toolbar(repl: Repl):
     parts.append(("class:bottom-toolbar", f" {repl.profile} │ {name} │ {personality} │ {provider}/{model} │ {budget} "))
     flags = [f for f, on in (("cmd", repl.modes.command), ("multiline", repl.modes.multiline),
                              ("vi", repl.modes.vi), ("raw", repl.modes.raw),
-                             ("LaTeX off", not repl.modes.latex)) if on]
+                             ("LaTeX off", not repl.modes.latex), ("rag", repl.modes.rag),
+                             ("rag once", repl.modes.rag_next is not None and not repl.modes.rag)) if on]
+    if repl.modes.images:  # /image: waiting for the next message
+        flags.append(f"📎 {len(repl.modes.images)}")
     if flags:
         parts.append(("class:bottom-toolbar.flag", "│ " + " · ".join(flags) + " "))
     parts.append(("class:bottom-toolbar", "│ /help · F2 cmd · F3 multiline "))

@@ -42,6 +42,18 @@ class ChatInfo:
                 setattr(self, key, data[key])
 
 
+@dataclass(frozen=True)
+class PendingImage:
+    """An image ``/image`` read and checked, waiting for the next question."""
+
+    path: str
+    data: str  # base64: what the ask's ``attachments`` takes
+    mime: str
+    size: int  # bytes
+    width: int | None
+    height: int | None
+
+
 @dataclass
 class Modes:
     command: bool = False  # every line is a command, no leading "/" needed
@@ -52,3 +64,22 @@ class Modes:
     style: str | None = None
     color: bool = True
     editing: str | None = None  # /edit: the question being replaced
+    rag: bool = False  # /rag on: every question is answered with retrieval
+    rag_next: str | None = None  # /rag QUERY: the next question searches QUERY
+    images: list[PendingImage] = field(default_factory=list)  # /image: go with the next question
+    images_sent: tuple | None = None  # (worker, images) of the ask in flight, until it starts
+
+    def take_rag(self) -> str | None:
+        """The ``rag`` of the question being sent: "" searches with the question; None: no retrieval.
+
+        A ``/rag QUERY`` applies once, so it is used up here.
+        """
+        query, self.rag_next = self.rag_next, None
+        if query is not None:
+            return query
+        return "" if self.rag else None
+
+    def take_images(self) -> list[PendingImage]:
+        """The ``/image`` images of the question being sent; they go with this one only."""
+        images, self.images = self.images, []
+        return images

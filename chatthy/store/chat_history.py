@@ -1,10 +1,13 @@
 """A chat's history: reading it cheaply for a request; forking, truncating, importing.
 
-Copies keep every field of a message (timestamps, usage, status) so a fork or
-an import is the same conversation, not a re-enactment of it.
+Copies keep every field of a message (timestamps, usage, status, meta such as
+RAG citations and tool-round offsets), its images and its tool calls, so a
+fork or an import is the same conversation, not a re-enactment of it.
 """
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 from .chats import touch_chat
 from .connection import Connection, transaction
@@ -42,17 +45,84 @@ def delete_messages(conn: Connection, chat_id: int, ids: list[int]) -> None:
         touch_chat(conn, chat_id)
 
 
+@dataclass(frozen=True)
+class CopiedMessages:
+    """What ``copy_messages`` copied: messages, distinct images they attach, tool calls."""
+
+    messages: int
+    images: int
+    tool_calls: int
+
+
+# The source messages a copy takes, each with the id its copy gets: the copies
+# get fresh ids above every existing one, in the same order, so each table that
+# points at a message (attachments, tool calls) is copied in one statement too.
+_RENUMBERED = (
+    "SELECT id AS old, :base + row_number() OVER (ORDER BY id) AS new FROM messages"
+    " WHERE chat_id = :source AND (:upto IS NULL OR id <= :upto)"
+)
+
+
 def copy_messages(conn: Connection, source_chat_id: int, target_chat_id: int,
-                  upto_id: int | None = None) -> int:
-    """Copy the source chat's messages (up to ``upto_id`` inclusive) to the target."""
+                  upto_id: int | None = None) -> CopiedMessages:
+    """Copy the source chat's messages (up to ``upto_id`` inclusive) to the target,
+    with what belongs to each: its images (linked, not duplicated: an image is
+    stored once by sha256 and lives while any message uses it) and its tool calls.
+
+    Call it inside a transaction: it is several statements.
+    """
+    base = conn.execute("SELECT coalesce(max(id), 0) FROM messages").fetchone()[0]
+    args = {"base": base, "source": source_chat_id, "target": target_chat_id, "upto": upto_id}
     copied = ", ".join(_COPIED)
-    cur = conn.execute(
-        f"INSERT INTO messages (chat_id, {copied})"
-        f" SELECT ?, {copied} FROM messages"
-        " WHERE chat_id = ? AND (? IS NULL OR id <= ?) ORDER BY id",
-        (target_chat_id, source_chat_id, upto_id, upto_id),
+    messages = conn.execute(
+        f"INSERT INTO messages (id, chat_id, {copied})"
+        f" SELECT :base + row_number() OVER (ORDER BY id), :target, {copied} FROM messages"
+        " WHERE chat_id = :source AND (:upto IS NULL OR id <= :upto) ORDER BY id",
+        args,
+    ).rowcount
+    if not messages:
+        return CopiedMessages(0, 0, 0)
+    conn.execute(
+        f"WITH copied AS ({_RENUMBERED})"
+        " INSERT INTO message_attachments (message_id, position, attachment_id, name)"
+        " SELECT c.new, ma.position, ma.attachment_id, ma.name"
+        " FROM message_attachments ma JOIN copied c ON c.old = ma.message_id ORDER BY c.new, ma.position",
+        args,
     )
-    return cur.rowcount
+    images = conn.execute(
+        "SELECT count(DISTINCT attachment_id) FROM message_attachments WHERE message_id BETWEEN ? AND ?",
+        (base + 1, base + messages),
+    ).fetchone()[0]
+    calls = conn.execute(
+        f"WITH copied AS ({_RENUMBERED})"
+        " INSERT INTO tool_calls (message_id, round, call_id, name, arguments, result, status, error,"
+        " duration_ms, tokens, created)"
+        " SELECT c.new, t.round, t.call_id, t.name, t.arguments, t.result, t.status, t.error,"
+        " t.duration_ms, t.tokens, t.created"
+        " FROM tool_calls t JOIN copied c ON c.old = t.message_id ORDER BY t.id",
+        args,
+    ).rowcount
+    return CopiedMessages(messages, images, calls)
+
+
+def copy_chat_setup(conn: Connection, source_chat_id: int, target_chat_id: int) -> int:
+    """Copy what belongs to the chat rather than to a message: its tool choice
+    and its own workspace files (as they are now). Returns the files copied.
+
+    "Always" tool approvals stay with the source chat (as an export leaves them
+    out): a grant to run a tool unasked is given per chat, by the user.
+    """
+    conn.execute(
+        "INSERT INTO chat_tools (chat_id, tools, updated) SELECT ?, tools, updated FROM chat_tools WHERE chat_id = ?",
+        (target_chat_id, source_chat_id),
+    )
+    return conn.execute(
+        "INSERT INTO workspace (profile_id, chat_id, name, kind, source, title, content, meta, tokens,"
+        " encoding, benched, created, updated)"
+        " SELECT profile_id, ?, name, kind, source, title, content, meta, tokens, encoding, benched,"
+        " created, updated FROM workspace WHERE chat_id = ? ORDER BY id",
+        (target_chat_id, source_chat_id),
+    ).rowcount
 
 
 def insert_message(conn: Connection, chat_id: int, fields: dict) -> int:

@@ -28,6 +28,8 @@ MODULES = (
     "chatthy.repl.commands.chats",
     "chatthy.repl.commands.settings",
     "chatthy.repl.commands.clipboard",
+    "chatthy.repl.commands.rag",
+    "chatthy.repl.commands.image",
 )
 
 

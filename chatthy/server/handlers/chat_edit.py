@@ -18,7 +18,7 @@ from chatthy.server.reply import (
     ask_params, ensure_idle, history_changed, last_user_message, plan_reply, start_reply,
 )
 from chatthy.store.chat_history import (
-    copy_messages, delete_messages, delete_messages_from, messages_from, previous_id,
+    copy_chat_setup, copy_messages, delete_messages, delete_messages_from, messages_from, previous_id,
 )
 
 
@@ -32,7 +32,14 @@ def _message_of(d, chat, message_id: int):
 
 @method("chat.fork", profile=Name(), name=Name(required=True), new=Name(required=True), at=Int(min=1))
 async def fork(ctx, p):
-    """Copy a chat (up to message ``at``, inclusive) into a new chat ``new``."""
+    """Copy a chat (up to message ``at``, inclusive) into a new chat ``new``.
+
+    The copy carries what ``chat.export`` carries: every field of the messages
+    (RAG citations and tool rounds in their meta), their images (shared with
+    the source, stored once) and tool calls, the chat's tool choice and its own
+    workspace files. ``at`` limits what belongs to messages; the chat's tool
+    choice and workspace are copied as they are now.
+    """
     d = ctx.daemon
     store = d.store
     profile = profile_of(d, p["profile"])
@@ -44,7 +51,9 @@ async def fork(ctx, p):
         chat = store.create_chat(profile.id, p["new"], personality=source.personality,
                                  provider=source.provider, model=source.model)
         copied = copy_messages(store.conn, source.id, chat.id, p["at"])
-    return {**_chat_dict(d, chat), "messages": copied, "forked_from": source.name}
+        workspace = copy_chat_setup(store.conn, source.id, chat.id)
+    return {**_chat_dict(d, chat), "messages": copied.messages, "images": copied.images,
+            "tool_calls": copied.tool_calls, "workspace": workspace, "forked_from": source.name}
 
 
 @method("chat.undo", profile=Name(), name=Name(required=True))

@@ -1,0 +1,108 @@
+"""One fake provider and one daemon (with the local embedder, for ``--rag``) per fork test module.
+
+Tests use their own chat names and clear the fake's script (``fresh``)
+before they script it, so they share the daemon.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import sqlite3
+import struct
+import zlib
+
+import pytest
+
+from tests.conftest import make_home, running_daemon
+from tests.fakes.provider_server import FakeProviderServer
+
+REGENERATED = ("id", "chat_id")  # per copy; everything else must be the same
+
+
+def png(width: int, height: int, grey: int = 0x80) -> bytes:
+    """A real PNG; ``grey`` makes a different one."""
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+    raw = b"".join(b"\x00" + bytes([grey]) * width for _ in range(height))
+    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0))
+            + chunk(b"IDAT", zlib.compress(raw)) + chunk(b"IEND", b""))
+
+
+@pytest.fixture(scope="module")
+def ffake():
+    with FakeProviderServer() as server:
+        yield server
+
+
+@pytest.fixture(scope="module")
+def fhome(ffake):
+    home = make_home(ffake)
+    try:
+        with running_daemon(home):
+            yield home
+    finally:
+        shutil.rmtree(home.root, ignore_errors=True)
+
+
+@pytest.fixture
+def fresh(ffake):
+    ffake.clear()
+    return ffake
+
+
+def db_rows(home, sql: str, args=()) -> list[tuple]:
+    """Read the daemon's database directly (read-only; WAL lets it while the daemon writes)."""
+    db = sqlite3.connect(f"file:{home.database}?mode=ro", uri=True)
+    try:
+        return db.execute(sql, args).fetchall()
+    finally:
+        db.close()
+
+
+def show(home, chat: str) -> dict:
+    return json.loads(home.run("chat", "show", chat, "--json", check=True).stdout)
+
+
+def comparable(shown: dict) -> dict:
+    """``chat show --json`` but for what a copy renumbers (ids), its name and its own times."""
+    out = {k: v for k, v in shown.items() if k not in ("name", "generating", "created", "updated")}
+    out["messages"] = [{k: v for k, v in m.items() if k not in REGENERATED} for m in shown["messages"]]
+    return out
+
+
+def calls_of(home, chat: str) -> list[dict]:
+    """``tools calls CHAT --json`` without the ids (a copy's are its own)."""
+    calls = json.loads(home.run("tools", "calls", chat, "--json", check=True).stdout)
+    return [{k: v for k, v in c.items() if k not in ("id", "message_id")} for c in calls]
+
+
+def stored_images(home, chat: str) -> list[tuple]:
+    """(message position in the chat, attachment position, name, attachment row id, sha256, bytes)."""
+    rows = db_rows(home, """
+        SELECT m.id, ma.position, ma.name, a.id, a.sha256, a.data
+        FROM message_attachments ma JOIN attachments a ON a.id = ma.attachment_id
+        JOIN messages m ON m.id = ma.message_id JOIN chats c ON c.id = m.chat_id
+        WHERE c.name = ? ORDER BY m.id, ma.position""", (chat,))
+    ids = [r[0] for r in db_rows(home, "SELECT m.id FROM messages m JOIN chats c ON c.id = m.chat_id"
+                                       " WHERE c.name = ? ORDER BY m.id", (chat,))]
+    return [(ids.index(r[0]), *r[1:]) for r in rows]
+
+
+def workspace_of(home, chat: str) -> list[list]:
+    """The chat's own workspace files, every stored column but the ids."""
+    rows = db_rows(home, """
+        SELECT w.profile_id, w.name, w.kind, w.source, w.title, w.content, w.meta, w.tokens, w.encoding,
+               w.benched, w.created, w.updated
+        FROM workspace w JOIN chats c ON c.id = w.chat_id WHERE c.name = ? ORDER BY w.id""", (chat,))
+    return [list(r) for r in rows]
+
+
+def tool_choice(home, chat: str) -> list[tuple]:
+    return db_rows(home, "SELECT t.tools FROM chat_tools t JOIN chats c ON c.id = t.chat_id WHERE c.name = ?",
+                   (chat,))
+
+
+def completions(fake) -> list:
+    return [r for r in fake.requests if r.method == "POST"]
