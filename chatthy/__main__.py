@@ -1,4 +1,4 @@
-from chatthy.cli.main import main
+from chatthy.cli.entry import main
 
 if __name__ == "__main__":
     main()

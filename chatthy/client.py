@@ -25,16 +25,21 @@ from __future__ import annotations
 
 import os
 import re
-import secrets
-import socket
+# The C socket module: socket.py wraps it in IntEnums whose construction
+# costs every client start ~2 ms, and a Unix socket needs none of it. TCP
+# (rare, remote daemons) imports socket.py when it connects.
+import _socket
 import time
 from collections import deque
-from typing import Any
 
 from chatthy import __version__, errors
 from chatthy.errors import DaemonUnavailable
 from chatthy.paths import Paths, ensure_private_dir, resolve
 from chatthy.wire.errors import ConnectionClosed, IncompleteFrame, WireError
+
+TYPE_CHECKING = False  # typing itself costs ~3 ms of every client start
+if TYPE_CHECKING:
+    from typing import Any
 
 CALL_TIMEOUT = 60.0  # a unary call that takes longer than this is a daemon bug
 TCP_CONNECT_TIMEOUT = 10.0
@@ -63,7 +68,8 @@ def remote_daemon(paths: Paths) -> Remote | None:
     if env.get("CHATTHY_CONNECT"):
         return Remote(env["CHATTHY_CONNECT"], env.get("CHATTHY_DAEMON_KEY") or None)
     try:
-        raw = paths.config_file.read_bytes()
+        with open(paths.fs("config_file"), "rb") as fh:
+            raw = fh.read()
     except OSError:
         return None
     if not _CONNECT_LINE.search(raw):
@@ -108,10 +114,10 @@ class Client:
             self._channel.close()
             self._channel = None
 
-    def _open_socket(self) -> socket.socket:
-        sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    def _open_socket(self):
+        sock = _socket.socket(_socket.AF_UNIX, _socket.SOCK_STREAM)
         try:
-            sock.connect(os.fspath(self.paths.socket))
+            sock.connect(self.paths.fs("socket"))
         except BaseException:
             sock.close()
             raise
@@ -135,6 +141,8 @@ class Client:
             raise errors.ConfigError(f"the daemon key for {remote.target} is not 64 hex characters")
         key_path = ensure_private_dir(self.paths.config_dir) / CLIENT_KEY
         client_key = read_key_files(lambda: load_or_create_signing_key(key_path))
+        import socket
+
         try:
             sock = socket.create_connection((remote.host, remote.port), timeout=TCP_CONNECT_TIMEOUT)
         except OSError as exc:
@@ -175,7 +183,7 @@ class Client:
             sock = self._open_socket()
         except OSError as exc:
             raise DaemonUnavailable(f"cannot connect to {self.paths.socket}: {exc.strerror or exc}") from exc
-        client_key, daemon_public = read_key_files(lambda: load_client_keys(self.paths.config_dir))
+        client_key, daemon_public = read_key_files(lambda: load_client_keys(self.paths.fs("config_dir")))
         self._heard_from_daemon = False
         self._channel = SyncChannel(sock, Signer(client_key), Verifier(lambda: (daemon_public,)))
         return self._channel
@@ -224,7 +232,7 @@ class Client:
             except WireError as exc:
                 self.close()
                 raise errors.from_wire({"code": exc.code, "message": f"bad frame from the daemon: {exc}"}) from exc
-            except (TimeoutError, socket.timeout):
+            except TimeoutError:  # socket.timeout is TimeoutError (3.10+)
                 raise DaemonUnavailable(f"the daemon did not answer within {timeout:.0f} s") from None
             except OSError as exc:
                 self.close()
@@ -237,7 +245,7 @@ class Client:
             self._pending.setdefault(env.id, deque()).append(env)
 
     def call(self, method: str, **params: Any) -> Any:
-        request_id = secrets.token_hex(8)
+        request_id = os.urandom(8).hex()
         self._send("request", request_id, method=method, params=_clean(params))
         while True:
             env = self._receive_for(request_id, CALL_TIMEOUT)
@@ -285,7 +293,7 @@ class Stream:
         self.client = client
         self.method = method
         self.params = params
-        self.request_id = secrets.token_hex(8)
+        self.request_id = os.urandom(8).hex()
         self.result: dict | None = None
         self.start: dict | None = None
         self._assembler = None
@@ -361,7 +369,7 @@ class Stream:
         self._resumed += 1
         self.client.close()
         old = self._assembler
-        self.request_id = secrets.token_hex(8)
+        self.request_id = os.urandom(8).hex()
         self._assembler = StreamAssembler(self.request_id, start_seq=old.next_seq, prefix_text=old.text)
         params = {"generation": self.start["generation"], "from_seq": old.next_seq}
         # Never autostart here: a new daemon would not know this generation.

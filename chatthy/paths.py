@@ -17,94 +17,102 @@ from __future__ import annotations
 
 import os
 import sys
-from dataclasses import dataclass
-from pathlib import Path
 
 APP = "chatthy"
 
+# Files under the four roots: attribute name -> (root, file name).
+_FILES = {
+    "config_file": ("config_dir", "config.toml"),
+    "database": ("data_dir", "chatthy.db"),
+    "log_file": ("state_dir", "daemon.log"),
+    "pid_file": ("state_dir", "daemon.pid"),
+    "autostart_lock": ("state_dir", "autostart.lock"),
+    "client_state": ("state_dir", "client.json"),  # small client-side state: current profile and chat
+    "repl_history": ("state_dir", "repl_history"),
+    "keys_dir": ("config_dir", ""),
+}
+_ROOTS = ("config_dir", "data_dir", "state_dir", "socket")
 
-def _home() -> Path:
-    return Path(os.path.expanduser("~"))
+
+def _home() -> str:
+    return os.path.expanduser("~")
 
 
-def _xdg(var: str, fallback: str) -> Path:
+def _xdg(var: str, fallback: str) -> str:
     value = os.environ.get(var, "")
     # XDG says relative paths are invalid and must be ignored.
     if value and os.path.isabs(value):
-        return Path(value)
-    return _home() / fallback
+        return value
+    return os.path.join(_home(), fallback)
 
 
-@dataclass(frozen=True)
 class Paths:
-    config_dir: Path
-    data_dir: Path
-    state_dir: Path
-    socket: Path
+    """Where one chatthy instance keeps its files.
 
-    @property
-    def config_file(self) -> Path:
-        return self.config_dir / "config.toml"
+    ``paths.config_dir``, ``paths.config_file``, ``paths.socket``… are pathlib
+    Paths, made on first use. The client's hot path (``chatthy ask``, ``chat
+    list``) asks for strings instead, ``paths.fs("socket")``, and so never
+    imports pathlib: that import costs every start ~4 ms.
+    """
 
-    @property
-    def database(self) -> Path:
-        return self.data_dir / "chatthy.db"
+    __slots__ = ("_roots",)
 
-    @property
-    def log_file(self) -> Path:
-        return self.state_dir / "daemon.log"
+    def __init__(self, config_dir, data_dir, state_dir, socket) -> None:
+        self._roots = dict(zip(_ROOTS, map(os.fspath, (config_dir, data_dir, state_dir, socket))))
 
-    @property
-    def pid_file(self) -> Path:
-        return self.state_dir / "daemon.pid"
+    def fs(self, name: str) -> str:
+        """The path called ``name`` (a root or a file: see _FILES) as a string."""
+        if name in self._roots:
+            return self._roots[name]
+        root, leaf = _FILES[name]
+        return os.path.join(self._roots[root], leaf) if leaf else self._roots[root]
 
-    @property
-    def autostart_lock(self) -> Path:
-        return self.state_dir / "autostart.lock"
+    def __getattr__(self, name: str):
+        if name in _ROOTS or name in _FILES:
+            from pathlib import Path
 
-    @property
-    def client_state(self) -> Path:
-        """Small client-side state (current profile, current chat)."""
-        return self.state_dir / "client.json"
+            return Path(self.fs(name))
+        raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
 
-    @property
-    def repl_history(self) -> Path:
-        return self.state_dir / "repl_history"
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Paths) and self._roots == other._roots
 
-    @property
-    def keys_dir(self) -> Path:
-        return self.config_dir
+    def __hash__(self) -> int:
+        return hash(tuple(self._roots.values()))
+
+    def __repr__(self) -> str:
+        return "Paths(" + ", ".join(f"{k}={v!r}" for k, v in self._roots.items()) + ")"
 
 
 def resolve() -> Paths:
     env = os.environ
     if sys.platform == "darwin":
-        support = _home() / "Library" / "Application Support" / APP
+        support = os.path.join(_home(), "Library", "Application Support", APP)
         default_config, default_data = support, support
-        default_state = _home() / "Library" / "Logs" / APP
+        default_state = os.path.join(_home(), "Library", "Logs", APP)
     else:
-        default_config = _xdg("XDG_CONFIG_HOME", ".config") / APP
-        default_data = _xdg("XDG_DATA_HOME", ".local/share") / APP
-        default_state = _xdg("XDG_STATE_HOME", ".local/state") / APP
+        default_config = os.path.join(_xdg("XDG_CONFIG_HOME", ".config"), APP)
+        default_data = os.path.join(_xdg("XDG_DATA_HOME", ".local/share"), APP)
+        default_state = os.path.join(_xdg("XDG_STATE_HOME", ".local/state"), APP)
 
-    config_dir = Path(env["CHATTHY_CONFIG_DIR"]) if env.get("CHATTHY_CONFIG_DIR") else default_config
-    data_dir = Path(env["CHATTHY_DATA_DIR"]) if env.get("CHATTHY_DATA_DIR") else default_data
-    state_dir = Path(env["CHATTHY_STATE_DIR"]) if env.get("CHATTHY_STATE_DIR") else default_state
+    config_dir = env.get("CHATTHY_CONFIG_DIR") or default_config
+    data_dir = env.get("CHATTHY_DATA_DIR") or default_data
+    state_dir = env.get("CHATTHY_STATE_DIR") or default_state
 
     if env.get("CHATTHY_SOCKET"):
-        socket = Path(env["CHATTHY_SOCKET"])
+        socket = env["CHATTHY_SOCKET"]
     elif env.get("CHATTHY_STATE_DIR"):
         # An instance with its own state dir gets its own socket too.
-        socket = state_dir / "chatthy.sock"
+        socket = os.path.join(state_dir, "chatthy.sock")
     elif env.get("XDG_RUNTIME_DIR") and os.path.isabs(env["XDG_RUNTIME_DIR"]):
-        socket = Path(env["XDG_RUNTIME_DIR"]) / APP / "chatthy.sock"
+        socket = os.path.join(env["XDG_RUNTIME_DIR"], APP, "chatthy.sock")
     else:
-        socket = state_dir / "chatthy.sock"
+        socket = os.path.join(state_dir, "chatthy.sock")
     return Paths(config_dir, data_dir, state_dir, socket)
 
 
-def ensure_private_dir(path: Path) -> Path:
+def ensure_private_dir(path):
     """Create ``path`` (and parents) and make it 0700: it holds keys or the socket."""
-    path.mkdir(parents=True, exist_ok=True, mode=0o700)
+    os.makedirs(path, mode=0o700, exist_ok=True)
     os.chmod(path, 0o700)
     return path

@@ -4,19 +4,8 @@ from __future__ import annotations
 
 import click
 
+from chatthy.cli.chat_listing import _when, list_chats
 from chatthy.cli.output import color_enabled, is_tty, note, print_json, table, write_text
-
-
-def _when(iso: str | None) -> str:
-    """``2026-11-25 04:01`` in local time (stored as UTC ISO-8601)."""
-    if not iso:
-        return "-"
-    from datetime import datetime
-
-    try:
-        return datetime.fromisoformat(iso.replace("Z", "+00:00")).astimezone().strftime("%Y-%m-%d %H:%M")
-    except ValueError:
-        return iso
 
 
 @click.group()
@@ -30,16 +19,7 @@ def chat() -> None:
 @click.pass_obj
 def list_(app, persona, as_json) -> None:
     """List the chats of the profile, most recently updated first."""
-    chats = app.client.call("chat.list", profile=app.current_profile(), personality=persona)
-    if as_json:
-        print_json(chats)
-        return
-    if not chats and is_tty():
-        note("no chats yet: start one with `chatthy ask -c NAME …`")
-        return
-    table(["NAME", "MSGS", "UPDATED", "MODEL", "PERSONA"],
-          [[c["name"], str(c["messages"]), _when(c["updated"]), f"{c['provider']}/{c['model']}",
-            c.get("personality") or "default"] for c in chats])
+    list_chats(app, persona=persona, as_json=as_json)
 
 
 @chat.command()

@@ -2,18 +2,18 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-
 from chatthy.client import Client
 from chatthy.paths import Paths, resolve
 
 
-@dataclass
 class AppContext:
-    profile: str | None = None
-    autostart: bool = True
-    paths: Paths = field(default_factory=resolve)
-    _client: Client | None = None
+    # A plain class, not a dataclass: importing dataclasses (and inspect with
+    # it) costs the fast path several milliseconds of every start.
+    def __init__(self, profile: str | None = None, autostart: bool = True, paths: Paths | None = None) -> None:
+        self.profile = profile
+        self.autostart = autostart
+        self.paths = paths if paths is not None else resolve()
+        self._client: Client | None = None
 
     @property
     def client(self) -> Client:

@@ -105,3 +105,25 @@ def main() -> None:
     from chatthy.cli.output import run_cli
 
     sys.exit(run_cli(cli))
+
+
+TOP_HELP = os.path.join(os.path.dirname(__file__), "top_help.txt")
+
+
+def render_top_help() -> str:
+    """``chatthy --help`` as Click prints it at 80 columns or more (and off a terminal).
+
+    The fast path prints this text from top_help.txt instead of importing
+    Click; tests/cli/test_fastpath.py keeps the file equal to this rendering.
+    Regenerate with ``python -m chatthy.cli.main --write-help``.
+    """
+    ctx = click.Context(cli, info_name="chatthy", terminal_width=78, **cli.context_settings)
+    return cli.get_help(ctx) + "\n"
+
+
+if __name__ == "__main__":
+    if sys.argv[1:] == ["--write-help"]:
+        with open(TOP_HELP, "w", encoding="utf-8") as fh:
+            fh.write(render_top_help())
+    else:
+        main()

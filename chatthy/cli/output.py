@@ -11,11 +11,11 @@ import json
 import os
 import re
 import sys
-from typing import Any, Iterable
-
-import click
 
 from chatthy.errors import ChatthyError
+
+# Click-free on purpose: the fast path (chatthy/cli/fastpath.py) serves `ask`
+# and `chat list` without importing Click, and they print through this module.
 
 # C0 controls except \t \n, DEL, and C1 controls (0x80-0x9f: 8-bit CSI and friends).
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f\x80-\x9f]")
@@ -60,6 +60,23 @@ def configure(*, color: str | None = None, quiet: bool | None = None) -> None:
         _quiet = quiet
 
 
+_SGR = {"bold": "1", "dim": "2", "red": "31", "green": "32", "yellow": "33", "blue": "34", "magenta": "35",
+        "cyan": "36"}
+
+
+def style(text: str, *, fg: str | None = None, bold: bool = False, dim: bool = False) -> str:
+    """ANSI-styled ``text``, byte-identical to ``click.style`` for these attributes."""
+    codes = ([_SGR[fg]] if fg else []) + (["1"] if bold else []) + (["2"] if dim else [])
+    return "".join(f"\x1b[{c}m" for c in codes) + text + "\x1b[0m"
+
+
+def echo(text: str = "", *, err: bool = False) -> None:
+    """One line to stdout (or stderr), flushed: what ``click.echo`` did here, without Click."""
+    stream = sys.stderr if err else sys.stdout
+    stream.write(text + "\n")
+    stream.flush()
+
+
 def is_quiet() -> bool:
     return _quiet
 
@@ -83,22 +100,22 @@ def note(message: str) -> None:
     if is_tty(sys.stderr) and not _quiet:
         color = color_enabled(sys.stderr)
         text = neutralise(message)  # before styling: the message's own escapes must not act
-        click.echo(click.style(text, dim=True) if color else text, err=True, color=color)
+        echo(style(text, dim=True) if color else text, err=True)
 
 
 def error_line(message: str) -> None:
     prefix = "chatthy: error: "
     if color_enabled(sys.stderr):
-        prefix = click.style(prefix, fg="red", bold=True)
+        prefix = style(prefix, fg="red", bold=True)
     first = neutralise(" ".join(message.split("\n")).strip())
-    click.echo(prefix + first, err=True, color=color_enabled(sys.stderr))
+    echo(prefix + first, err=True)
 
 
-def print_json(value: Any) -> None:
+def print_json(value) -> None:
     sys.stdout.write(json.dumps(value, ensure_ascii=False, indent=2) + "\n")
 
 
-def table(headers: list[str], rows: Iterable[list[str]]) -> None:
+def table(headers: list[str], rows) -> None:
     """Aligned columns with a header on a TTY; tab-separated, no header, otherwise."""
     rows = [[neutralise(str(c)) if is_tty() else str(c) for c in row] for row in rows]
     if not is_tty():
@@ -107,31 +124,48 @@ def table(headers: list[str], rows: Iterable[list[str]]) -> None:
         return
     widths = [max([len(h)] + [len(r[i]) for r in rows]) for i, h in enumerate(headers)]
     head = "  ".join(h.ljust(w) for h, w in zip(headers, widths)).rstrip()
-    click.echo(click.style(head, bold=True) if color_enabled() else head)
-    for row in rows:
-        click.echo("  ".join(c.ljust(w) for c, w in zip(row, widths)).rstrip())
+    out = [style(head, bold=True) if color_enabled() else head]
+    out += ["  ".join(c.ljust(w) for c, w in zip(row, widths)).rstrip() for row in rows]
+    sys.stdout.write("\n".join(out) + "\n")
+    sys.stdout.flush()
 
 
-def run_cli(group: click.Group) -> int:
+def guarded(action) -> int:
+    """Run a command's ``action()``: our errors become one line and their exit code."""
     try:
-        result = group.main(prog_name="chatthy", standalone_mode=False)
+        result = action()
         return result if isinstance(result, int) else 0
-    except click.exceptions.Exit as exc:
-        return exc.exit_code
-    except click.ClickException as exc:
-        exc.show()
-        return exc.exit_code
-    except click.Abort:
-        click.echo("chatthy: interrupted", err=True)
-        return 130
     except KeyboardInterrupt:
-        click.echo("", err=True)
+        sys.stderr.write("\n")
         return 130
     except ChatthyError as exc:
         error_line(exc.message)
         return exc.exit_code
     except BrokenPipeError:
-        # The reader went away (`chatthy chat list | head -1`): not an error of ours.
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, sys.stdout.fileno())
-        return 141
+        return broken_pipe()
+
+
+def run_cli(group) -> int:
+    """Run the Click group; ChatthyError and friends become one line and an exit code."""
+    import click
+
+    def click_main():
+        try:
+            return group.main(prog_name="chatthy", standalone_mode=False)
+        except click.exceptions.Exit as exc:
+            return exc.exit_code
+        except click.ClickException as exc:
+            exc.show()
+            return exc.exit_code
+        except click.Abort:
+            sys.stderr.write("chatthy: interrupted\n")
+            return 130
+
+    return guarded(click_main)
+
+
+def broken_pipe() -> int:
+    """The reader went away (`chatthy chat list | head -1`): not an error of ours."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    return 141

@@ -58,7 +58,7 @@ class RunProgress:
     """Shows a run's events on stderr; tool events go to the ask renderer (and its approvals)."""
 
     def __init__(self, client, *, verbose: bool, approve: bool) -> None:
-        from chatthy.cli.tools import ToolActivity
+        from chatthy.cli.tool_activity import ToolActivity
 
         self.verbose = verbose
         self.tools = ToolActivity(client, verbose=verbose, approve=approve)

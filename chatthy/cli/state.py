@@ -8,20 +8,27 @@ from __future__ import annotations
 
 import json
 import os
-from dataclasses import asdict, dataclass
 
 from chatthy.paths import Paths, ensure_private_dir
 
 
-@dataclass
 class ClientState:
-    profile: str = "default"
-    chat: str | None = None
+    # A plain class: every client start loads it, and dataclasses costs milliseconds to import.
+    def __init__(self, profile: str = "default", chat: str | None = None) -> None:
+        self.profile = profile
+        self.chat = chat
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, ClientState) and (self.profile, self.chat) == (other.profile, other.chat)
+
+    def __repr__(self) -> str:
+        return f"ClientState(profile={self.profile!r}, chat={self.chat!r})"
 
     @classmethod
     def load(cls, paths: Paths) -> ClientState:
         try:
-            raw = json.loads(paths.client_state.read_text(encoding="utf-8"))
+            with open(paths.fs("client_state"), encoding="utf-8") as fh:
+                raw = json.load(fh)
         except (OSError, ValueError):
             return cls()
         if not isinstance(raw, dict):
@@ -33,5 +40,5 @@ class ClientState:
     def save(self, paths: Paths) -> None:
         ensure_private_dir(paths.state_dir)
         tmp = paths.client_state.with_suffix(".tmp")
-        tmp.write_text(json.dumps(asdict(self)), encoding="utf-8")
+        tmp.write_text(json.dumps({"profile": self.profile, "chat": self.chat}), encoding="utf-8")
         os.replace(tmp, paths.client_state)

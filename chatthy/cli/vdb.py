@@ -268,7 +268,7 @@ def sources(app, as_json) -> None:
     if not docs:
         note("the vector store is empty: add documents with `chatthy vdb ingest PATH…`")
         return
-    from chatthy.cli.chat import _when
+    from chatthy.cli.chat_listing import _when
 
     table(["SOURCE", "KIND", "CHUNKS", "TOKENS", "UPDATED"],
           [[d["source"], d["kind"], str(d["chunks"]) + ("" if d["embedded"] == d["chunks"] else "*"),
@@ -375,17 +375,12 @@ def _as_generic(stream, interrupt):
 
 def print_citations(rag: dict | None) -> None:
     """Under an ``ask --rag`` answer: the numbered sources it was given."""
+    from chatthy.render.citations import NO_CONTEXT, format_citations
+
     if rag is None:
         return
-    citations = rag.get("citations") or []
-    if not citations:
-        warn("no retrieved context: nothing in the vector store matched "
-             "(add documents with `chatthy vdb ingest`)")
+    text = format_citations(rag)
+    if text is None:
+        warn(NO_CONTEXT)
         return
-    lines = ["", "Sources:"]
-    for c in citations:
-        where = c["title"] or c["source"]
-        if c["title"] and c["title"] != c["source"]:
-            where = f"{c['title']} ({c['source']})"
-        lines.append(f"[{c['n']}] {where} · {c['position']}")
-    write_text("\n".join(lines) + "\n")
+    write_text("\n" + text)

@@ -8,11 +8,14 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass
-from typing import Any
+from collections import namedtuple
 
 from chatthy.wire.errors import BadEnvelope
 from chatthy.wire.limits import DEFAULT_LIMITS, PROTOCOL_VERSION, Limits
+
+TYPE_CHECKING = False  # importing typing costs every client start ~3 ms
+if TYPE_CHECKING:
+    from typing import Any
 
 TYPES = frozenset({"request", "chunk", "end", "error", "event", "cancel", "ack"})
 
@@ -27,18 +30,11 @@ _METHOD = re.compile(r"[a-z][a-z0-9_.]{0,63}")
 _SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F]")
 
 
-@dataclass(frozen=True, slots=True)
-class Envelope:
-    v: int
-    type: str
-    id: str
-    ts: int
-    nonce: str
-    key: str
-    seq: int | None = None
-    method: str | None = None
-    params: dict | None = None
-    data: Any = None
+class Envelope(namedtuple("Envelope", "v type id ts nonce key seq method params data",
+                          defaults=(None, None, None, None))):
+    """A verified, parsed frame (a namedtuple: see limits.py for why not a dataclass)."""
+
+    __slots__ = ()
 
 
 def dump_payload(fields: dict) -> bytes:

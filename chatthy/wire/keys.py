@@ -12,14 +12,20 @@ from __future__ import annotations
 
 import os
 import re
-import shlex
 import time
-from dataclasses import dataclass
-from pathlib import Path
+from collections import namedtuple
 
 from chatthy.wire.ed25519 import SigningKey
 
 from chatthy.wire.errors import KeyFileError
+
+# Paths here are strings (os.path), not pathlib: the client loads its keys on
+# every start, and importing pathlib would cost it ~4 ms.
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from os import PathLike
+
+    Path = str | PathLike[str]
 
 CLIENT_KEY = "client.key"
 DAEMON_KEY = "daemon.key"
@@ -46,6 +52,8 @@ def public_hex(key) -> str:
 
 
 def _chmod_fix(path: Path) -> str:
+    import shlex
+
     return f"chmod 600 {shlex.quote(str(path))}"
 
 
@@ -71,7 +79,9 @@ def _fsync_dir(directory: Path) -> None:
 
 def _atomic_write(path: Path, text: str, mode: int) -> None:
     """Replace ``path`` so readers see the old file or the new one, never a mix."""
-    tmp = path.with_name(f".{path.name}.{os.urandom(6).hex()}.tmp")
+    path = os.fspath(path)
+    directory, name = os.path.split(path)
+    tmp = os.path.join(directory, f".{name}.{os.urandom(6).hex()}.tmp")
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, mode)
     try:
         try:
@@ -87,7 +97,7 @@ def _atomic_write(path: Path, text: str, mode: int) -> None:
         except OSError:
             pass
         raise
-    _fsync_dir(path.parent)
+    _fsync_dir(directory)
 
 
 def _create_exclusive(path: Path, data: bytes, mode: int) -> bool:
@@ -109,7 +119,7 @@ def _create_exclusive(path: Path, data: bytes, mode: int) -> bool:
             pass
         raise
     os.close(fd)
-    _fsync_dir(path.parent)
+    _fsync_dir(os.path.dirname(os.fspath(path)))
     return True
 
 
@@ -156,7 +166,7 @@ def load_or_create_signing_key(path: Path) -> SigningKey:
     Safe when several processes race to create it: exactly one creates it and
     every other one loads that key.
     """
-    path = Path(path)
+    path = os.fspath(path)
     try:
         try:
             return _load_signing_key(path)
@@ -216,6 +226,8 @@ class AuthorizedKeys:
     """
 
     def __init__(self, path: Path) -> None:
+        from pathlib import Path  # the daemon's side: the client's start never gets here
+
         self.path = Path(path)
         self.problems: list[str] = []
         self._stamp: tuple | None | bool = False  # False: never loaded
@@ -325,16 +337,14 @@ class AuthorizedKeys:
         return removed
 
 
-@dataclass
-class LocalKeys:
-    client: SigningKey
-    daemon: SigningKey
-    daemon_public: str
+# A namedtuple: dataclasses would cost the client's start (see wire/limits.py).
+LocalKeys = namedtuple("LocalKeys", "client daemon daemon_public")
 
 
 def _read_public(path: Path) -> str | None:
     try:
-        return path.read_text(encoding="ascii", errors="replace").strip()
+        with open(path, "rb") as fh:
+            return fh.read().decode("ascii", errors="replace").strip()
     except FileNotFoundError:
         return None
 
@@ -345,23 +355,23 @@ def ensure_local_keys(config_dir: Path) -> LocalKeys:
     ``authorized_keys`` is only seeded when it does not exist: a user who
     revoked the local key must not see it come back.
     """
-    config_dir = Path(config_dir)
-    config_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
-    client = load_or_create_signing_key(config_dir / CLIENT_KEY)
-    daemon = load_or_create_signing_key(config_dir / DAEMON_KEY)
+    config_dir = os.fspath(config_dir)
+    os.makedirs(config_dir, mode=0o700, exist_ok=True)
+    client = load_or_create_signing_key(os.path.join(config_dir, CLIENT_KEY))
+    daemon = load_or_create_signing_key(os.path.join(config_dir, DAEMON_KEY))
     daemon_public = public_hex(daemon)
-    pub_path = config_dir / DAEMON_PUB
+    pub_path = os.path.join(config_dir, DAEMON_PUB)
     if _read_public(pub_path) != daemon_public:
         _atomic_write(pub_path, daemon_public + "\n", 0o644)
     seed = f"{_HEADER}{KEY_TYPE} {public_hex(client)} local\n"
-    _create_exclusive(config_dir / AUTHORIZED_KEYS, seed.encode("ascii"), 0o600)
+    _create_exclusive(os.path.join(config_dir, AUTHORIZED_KEYS), seed.encode("ascii"), 0o600)
     return LocalKeys(client=client, daemon=daemon, daemon_public=daemon_public)
 
 
 def load_client_keys(config_dir: Path) -> tuple[SigningKey, str]:
     """The client's signing key and the daemon public key it pins."""
-    config_dir = Path(config_dir)
-    pub_path = config_dir / DAEMON_PUB
+    config_dir = os.fspath(config_dir)
+    pub_path = os.path.join(config_dir, DAEMON_PUB)
     daemon_public = _read_public(pub_path)
     if daemon_public is None:
         local = ensure_local_keys(config_dir)
@@ -371,4 +381,4 @@ def load_client_keys(config_dir: Path) -> tuple[SigningKey, str]:
             f"{pub_path} must hold the daemon's public key (64 hex characters); "
             "copy it from the daemon host, or delete it to use a local daemon"
         )
-    return load_or_create_signing_key(config_dir / CLIENT_KEY), daemon_public.lower()
+    return load_or_create_signing_key(os.path.join(config_dir, CLIENT_KEY)), daemon_public.lower()

@@ -10,13 +10,16 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Callable, Iterable
-from typing import Any
 
 from chatthy.wire.ed25519 import SigningKey, VerifyKey
 from chatthy.wire.envelope import Envelope, dump_payload, parse_envelope
 from chatthy.wire.errors import BadSignature, UnknownKey
 from chatthy.wire.limits import DEFAULT_LIMITS, PROTOCOL_VERSION, Limits
 from chatthy.wire.replay import ReplayCache
+
+TYPE_CHECKING = False  # importing typing costs every client start ~3 ms
+if TYPE_CHECKING:
+    from typing import Any
 
 SIGNATURE_SIZE = 64
 
