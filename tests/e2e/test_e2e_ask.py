@@ -69,6 +69,35 @@ def test_ask_without_chat_makes_a_new_named_chat_each_time(home, fake, daemon):
     assert fake.requests[-1].json["messages"] == [{"role": "user", "content": "second question"}]
 
 
+def test_the_same_question_many_times_a_second_gets_distinct_names(home, fake, daemon):
+    """A shell loop asking one thing: base, base-2, base-3… (one lookup, not one per suffix)."""
+    import threading
+
+    from chatthy.client import Client
+    from chatthy.paths import Paths
+
+    paths = Paths(home.config_dir, home.data_dir, home.state_dir, home.socket)
+    names: list[str] = []
+
+    def ask() -> None:
+        with Client(paths, autostart=False) as client:
+            stream = client.stream("ask", prompt="same thing")
+            for _ in stream:
+                pass
+            names.append(stream.start["chat"])
+
+    threads = [threading.Thread(target=ask) for _ in range(12)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(names) == len(set(names)) == 12
+    for name in names:  # all made within a second or two: one base per second, numbered within it
+        base = name.split("-same-thing")[0] + "-same-thing"
+        suffix = name[len(base):]
+        assert suffix == "" or (suffix[0] == "-" and suffix[1:].isdigit() and int(suffix[1:]) >= 2), name
+
+
 def test_new_refuses_an_existing_chat(home, fake, daemon):
     home.run("ask", "-c", "n", "hi", check=True)
     out = home.run("ask", "-c", "n", "-n", "again")

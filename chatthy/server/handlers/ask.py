@@ -19,10 +19,20 @@ def auto_chat_name(store, profile_id: int, prompt: str) -> str:
     """``20261125-0401-explain-sqlite-wal``: sortable, and says what it was about."""
     words = re.findall(r"[a-z0-9]+", prompt.lower())[:4]
     base = time.strftime("%Y%m%d-%H%M%S") + ("-" + "-".join(words) if words else "")
-    name, n = base, 2
-    while store.get_chat(profile_id, name) is not None:
-        name, n = f"{base}-{n}", n + 1
-    return name
+    # One query for every taken "base" / "base-N", not one lookup per N: a shell
+    # loop asking the same thing many times a second would otherwise go quadratic.
+    rows = store.conn.execute(
+        "SELECT name FROM chats WHERE profile_id = ? AND (name = ? OR name GLOB ?)",
+        (profile_id, base, base.replace("[", "[[]").replace("*", "[*]").replace("?", "[?]") + "-[0-9]*"),
+    ).fetchall()
+    if not rows:
+        return base
+    taken = {name for (name,) in rows}
+    suffixes = [int(name[len(base) + 1:]) for name in taken if name[len(base) + 1:].isdigit()]
+    n = max(suffixes, default=1) + 1
+    while f"{base}-{n}" in taken:  # cannot happen unless names were made by hand; stay correct anyway
+        n += 1
+    return f"{base}-{n}"
 
 
 @method(
