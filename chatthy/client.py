@@ -44,16 +44,18 @@ if TYPE_CHECKING:
 CALL_TIMEOUT = 60.0  # a unary call that takes longer than this is a daemon bug
 TCP_CONNECT_TIMEOUT = 10.0
 RESUME_DELAYS = (0.0, 0.2, 0.5, 1.0)  # between reconnect attempts of a resumed stream
+# Patterns as strings, compiled (and cached by re) on first use: compiling
+# them at import would cost every client start, and most starts need neither.
 # A live `connect = ...` line (not a comment): only then is config.toml worth parsing.
-_CONNECT_LINE = re.compile(rb"^[ \t]*connect[ \t]*=", re.M)
-_TCP_TARGET = re.compile(r"tcp://(?:\[(?P<v6>[0-9a-fA-F:.]+)\]|(?P<host>[^\s:/\[\]]+)):(?P<port>\d{1,5})")
+_CONNECT_LINE = rb"(?m)^[ \t]*connect[ \t]*="
+_TCP_TARGET = r"tcp://(?:\[(?P<v6>[0-9a-fA-F:.]+)\]|(?P<host>[^\s:/\[\]]+)):(?P<port>\d{1,5})"
 
 
 class Remote:
     """A daemon reached over TCP: where, and the public key it must sign with."""
 
     def __init__(self, target: str, daemon_key: str | None) -> None:
-        m = _TCP_TARGET.fullmatch(target.strip())
+        m = re.fullmatch(_TCP_TARGET, target.strip())
         if m is None:
             raise errors.ConfigError(f"cannot connect to {target!r}: expected tcp://HOST:PORT")
         self.target = target.strip()
@@ -72,7 +74,7 @@ def remote_daemon(paths: Paths) -> Remote | None:
             raw = fh.read()
     except OSError:
         return None
-    if not _CONNECT_LINE.search(raw):
+    if b"connect" not in raw or not re.search(_CONNECT_LINE, raw):
         return None
     from chatthy import config
 

@@ -18,7 +18,7 @@ from chatthy.errors import ChatthyError
 # and `chat list` without importing Click, and they print through this module.
 
 # C0 controls except \t \n, DEL, and C1 controls (0x80-0x9f: 8-bit CSI and friends).
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f\x80-\x9f]")
+_CONTROL = r"[\x00-\x08\x0b-\x1f\x7f\x80-\x9f]"  # compiled on first use (most runs print to a pipe)
 
 
 def _caret(match: re.Match) -> str:
@@ -32,7 +32,7 @@ def _caret(match: re.Match) -> str:
 
 def neutralise(text: str) -> str:
     """Make control characters visible instead of letting them act."""
-    return _CONTROL.sub(_caret, text)
+    return re.sub(_CONTROL, _caret, text)
 
 
 def is_tty(stream=None) -> bool:

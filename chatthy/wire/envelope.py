@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import re
-from collections import namedtuple
 
 from chatthy.wire.errors import BadEnvelope
 from chatthy.wire.limits import DEFAULT_LIMITS, PROTOCOL_VERSION, Limits
@@ -22,19 +21,43 @@ TYPES = frozenset({"request", "chunk", "end", "error", "event", "cancel", "ack"}
 _FIELDS = frozenset(
     {"v", "type", "id", "ts", "nonce", "key", "seq", "method", "params", "data"}
 )
-_NONCE = re.compile(r"[0-9a-f]{32}")
-_KEY = re.compile(r"[0-9a-f]{64}")
-_METHOD = re.compile(r"[a-z][a-z0-9_.]{0,63}")
+# Checked with sets, not regexes: compiling patterns costs every client start.
+_LOWER_HEX = frozenset("0123456789abcdef")
+_METHOD_FIRST = frozenset("abcdefghijklmnopqrstuvwxyz")
+_METHOD_CHARS = _METHOD_FIRST | frozenset("0123456789_.")
+_METHOD_RULE = "[a-z][a-z0-9_.]{0,63}"
+
+
+def _is_lower_hex(value: str, length: int) -> bool:
+    return len(value) == length and _LOWER_HEX.issuperset(value)
+
+
+def _is_method(value: str) -> bool:
+    return 1 <= len(value) <= 64 and value[0] in _METHOD_FIRST and _METHOD_CHARS.issuperset(value)
+
 # Only a \uD800-\uDFFF escape can smuggle a lone surrogate into a str, which
 # would later fail to encode as UTF-8 far from here; scan only when one appears.
-_SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F]")
+_SURROGATE_ESCAPE = rb"\\u[dD][89a-fA-F]"
 
 
-class Envelope(namedtuple("Envelope", "v type id ts nonce key seq method params data",
-                          defaults=(None, None, None, None))):
-    """A verified, parsed frame (a namedtuple: see limits.py for why not a dataclass)."""
+class Envelope:
+    """A verified, parsed frame (a plain class: see limits.py for why)."""
 
-    __slots__ = ()
+    __slots__ = ("v", "type", "id", "ts", "nonce", "key", "seq", "method", "params", "data")
+
+    def __init__(self, v: int, type: str, id: str, ts: int, nonce: str, key: str, seq: int | None = None,
+                 method: str | None = None, params: dict | None = None, data: Any = None) -> None:
+        self.v, self.type, self.id, self.ts, self.nonce, self.key = v, type, id, ts, nonce, key
+        self.seq, self.method, self.params, self.data = seq, method, params, data
+
+    def _fields(self) -> tuple:
+        return tuple(getattr(self, name) for name in self.__slots__)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Envelope) and self._fields() == other._fields()
+
+    def __repr__(self) -> str:
+        return "Envelope(" + ", ".join(f"{n}={getattr(self, n)!r}" for n in self.__slots__) + ")"
 
 
 def dump_payload(fields: dict) -> bytes:
@@ -83,7 +106,7 @@ def _decode(payload: bytes) -> Any:
         obj = json.loads(
             text, object_pairs_hook=_no_duplicates, parse_constant=_refuse_constant
         )
-        if _SURROGATE_ESCAPE.search(payload):
+        if b"\\u" in payload and re.search(_SURROGATE_ESCAPE, payload):
             _check_no_lone_surrogates(obj)
     except UnicodeError as exc:
         raise BadEnvelope(f"payload is not valid UTF-8: {exc}") from exc
@@ -133,10 +156,10 @@ def parse_envelope(payload: bytes, limits: Limits = DEFAULT_LIMITS) -> Envelope:
     if not _is_int(ts):
         raise BadEnvelope(f"field 'ts' must be an integer (ms since epoch), got {ts!r}")
     nonce = obj["nonce"]
-    if not isinstance(nonce, str) or not _NONCE.fullmatch(nonce):
+    if not isinstance(nonce, str) or not _is_lower_hex(nonce, 32):
         raise BadEnvelope("field 'nonce' must be 32 lowercase hex characters")
     key = obj["key"]
-    if not isinstance(key, str) or not _KEY.fullmatch(key):
+    if not isinstance(key, str) or not _is_lower_hex(key, 64):
         raise BadEnvelope("field 'key' must be 64 lowercase hex characters")
 
     seq = obj.get("seq")
@@ -146,9 +169,9 @@ def parse_envelope(payload: bytes, limits: Limits = DEFAULT_LIMITS) -> Envelope:
         raise BadEnvelope(f"a {kind} frame needs 'seq'")
 
     method = obj.get("method")
-    if method is not None and (not isinstance(method, str) or not _METHOD.fullmatch(method)):
+    if method is not None and (not isinstance(method, str) or not _is_method(method)):
         raise BadEnvelope(
-            f"field 'method' must match {_METHOD.pattern} (lowercase name), got {method!r}"
+            f"field 'method' must match {_METHOD_RULE} (lowercase name), got {method!r}"
         )
     params = obj.get("params")
     if params is not None and not isinstance(params, dict):

@@ -6,12 +6,11 @@ buffering any of the body, so a peer announcing 4 GiB costs us nothing.
 
 from __future__ import annotations
 
-import struct
-
 from chatthy.wire.errors import FrameTooLarge, IncompleteFrame
 
-_HEADER = struct.Struct(">I")
-HEADER_SIZE = _HEADER.size
+# int.to_bytes/from_bytes rather than struct: the same speed per frame, and
+# one import fewer on every client start.
+HEADER_SIZE = 4
 _MAX_ENCODABLE = 2**32 - 1
 
 
@@ -22,7 +21,7 @@ def encode_frame(body: bytes, max_size: int) -> bytes:
         raise FrameTooLarge(
             f"frame of {size} bytes exceeds the limit of {min(max_size, _MAX_ENCODABLE)} bytes"
         )
-    return _HEADER.pack(size) + body
+    return size.to_bytes(HEADER_SIZE, "big") + body
 
 
 class FrameDecoder:
@@ -52,7 +51,7 @@ class FrameDecoder:
         pos = 0
         end = len(buf)
         while end - pos >= HEADER_SIZE:
-            (size,) = _HEADER.unpack_from(buf, pos)
+            size = int.from_bytes(buf[pos : pos + HEADER_SIZE], "big")
             if size > self.max_size:
                 if bodies:
                     # Defer: the caller may raise the limit after handling these.
@@ -80,6 +79,6 @@ class FrameDecoder:
             if have < HEADER_SIZE:
                 detail = f"{have} of the {HEADER_SIZE} header bytes"
             else:
-                (size,) = _HEADER.unpack_from(self._buf, 0)
+                size = int.from_bytes(self._buf[:HEADER_SIZE], "big")
                 detail = f"{have - HEADER_SIZE} of {size} body bytes"
             raise IncompleteFrame(f"connection closed in the middle of a frame ({detail} received)")

@@ -13,7 +13,6 @@ from __future__ import annotations
 import os
 import re
 import time
-from collections import namedtuple
 
 from chatthy.wire.ed25519 import SigningKey
 
@@ -33,9 +32,13 @@ DAEMON_PUB = "daemon.pub"
 AUTHORIZED_KEYS = "authorized_keys"
 KEY_TYPE = "ed25519"
 
-_HEX64 = re.compile(r"[0-9a-fA-F]{64}")
-_HEX_PREFIX = re.compile(r"[0-9a-fA-F]{0,63}")
-_NAME = re.compile(r"[A-Za-z0-9._@-]{1,64}")
+_HEX = frozenset("0123456789abcdefABCDEF")  # a set, not a regex: the client checks keys on every start
+_NAME = r"[A-Za-z0-9._@-]{1,64}"  # compiled (and cached by re) when authorized_keys is read
+
+
+def _is_hex64(text: str) -> bool:
+    return len(text) == 64 and _HEX.issuperset(text)
+
 # How long a process that lost the creation race waits for the winner's write.
 _RACE_WAIT_S = 2.0
 _HEADER = (
@@ -148,10 +151,10 @@ def _load_signing_key(path: Path) -> SigningKey:
     deadline = time.monotonic() + _RACE_WAIT_S
     while True:
         text = _read_private(path).strip()
-        if _HEX64.fullmatch(text):
+        if _is_hex64(text):
             return SigningKey(bytes.fromhex(text))
         # A hex prefix is most likely a racing creator still writing: wait for it.
-        if not (_HEX_PREFIX.fullmatch(text) and time.monotonic() < deadline):
+        if not (len(text) < 64 and _HEX.issuperset(text) and time.monotonic() < deadline):
             raise KeyFileError(
                 f"key file {path} does not hold a 64-hex-character Ed25519 seed; "
                 "restore it from a backup, or delete it to make a new key "
@@ -185,11 +188,11 @@ def _parse_key_line(line: str) -> tuple[str, str] | str:
     parts = line.split()
     if parts[0] != KEY_TYPE:
         return f"unsupported key type {parts[0]!r} (only {KEY_TYPE!r})"
-    if len(parts) < 2 or not _HEX64.fullmatch(parts[1]):
+    if len(parts) < 2 or not _is_hex64(parts[1]):
         return "expected 64 hex characters of public key after 'ed25519'"
     if len(parts) != 3:
         return "expected exactly one name after the key"
-    if not _NAME.fullmatch(parts[2]):
+    if not re.fullmatch(_NAME, parts[2]):
         return f"name {parts[2]!r} must be 1-64 of A-Z a-z 0-9 . _ @ -"
     return parts[1].lower(), parts[2]
 
@@ -297,11 +300,11 @@ class AuthorizedKeys:
     def add(self, pubkey_hex: str, name: str) -> None:
         """Authorise ``pubkey_hex`` under ``name``; ValueError if invalid or taken."""
         key = pubkey_hex.strip().lower()
-        if not _HEX64.fullmatch(key):
+        if not _is_hex64(key):
             raise ValueError(
                 f"{pubkey_hex!r} is not an Ed25519 public key (64 hex characters expected)"
             )
-        if not _NAME.fullmatch(name):
+        if not re.fullmatch(_NAME, name):
             raise ValueError(f"name {name!r} must be 1-64 of A-Z a-z 0-9 . _ @ -")
         text = self._text_for_update()
         for other_key, other_name in _parse_entries(text, self.path)[0]:
@@ -337,8 +340,13 @@ class AuthorizedKeys:
         return removed
 
 
-# A namedtuple: dataclasses would cost the client's start (see wire/limits.py).
-LocalKeys = namedtuple("LocalKeys", "client daemon daemon_public")
+class LocalKeys:
+    """The local client and daemon keys (a plain class: see wire/limits.py for why)."""
+
+    __slots__ = ("client", "daemon", "daemon_public")
+
+    def __init__(self, client: SigningKey, daemon: SigningKey, daemon_public: str) -> None:
+        self.client, self.daemon, self.daemon_public = client, daemon, daemon_public
 
 
 def _read_public(path: Path) -> str | None:
@@ -376,7 +384,7 @@ def load_client_keys(config_dir: Path) -> tuple[SigningKey, str]:
     if daemon_public is None:
         local = ensure_local_keys(config_dir)
         return local.client, local.daemon_public
-    if not _HEX64.fullmatch(daemon_public):
+    if not _is_hex64(daemon_public):
         raise KeyFileError(
             f"{pub_path} must hold the daemon's public key (64 hex characters); "
             "copy it from the daemon host, or delete it to use a local daemon"
