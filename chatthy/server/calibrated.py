@@ -61,5 +61,7 @@ def observe(daemon: Daemon, provider: ProviderConfig, model: str, counter: Token
     # ``estimated`` was made with the counter's factor: undo it, so the stored
     # factor stays absolute (reported ÷ raw cl100k count).
     raw = round(estimated / counter.calibration)
+    before = calibration.to_dict()
     calibration.observe(raw, reported)
-    daemon.store.set_setting(setting_key(provider.name, model), json.dumps(calibration.to_dict()))
+    if calibration.to_dict() != before:  # most replies teach nothing new: no write
+        daemon.store.set_setting(setting_key(provider.name, model), json.dumps(calibration.to_dict()))

@@ -41,6 +41,10 @@ def create_profile(conn: Connection, name: str) -> Profile:
 
 
 def get_or_create_profile(conn: Connection, name: str) -> Profile:
+    # Read first: every request names a profile, and the insert takes the write lock.
+    found = get_profile(conn, name)
+    if found is not None:
+        return found
     conn.execute(
         "INSERT INTO profiles (name, created) VALUES (?, ?) ON CONFLICT (name) DO NOTHING",
         (name, now_iso()),

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import resource
 import statistics
 import subprocess
 import sys
@@ -24,7 +23,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 from tests.bench.bench_ask import FLOOR, PROMPT  # noqa: E402
 from tests.bench.harness import (  # noqa: E402
-    CHATTHY, PYTHON, ROOT, FakeProvider, Instance, Row, print_table, time_command,
+    PYTHON, ROOT, FakeProvider, Instance, Row, print_table, time_command,
 )
 
 
@@ -36,15 +35,28 @@ def rss_mb(pid: int) -> float:
     return float("nan")
 
 
-def ask_rows(inst: Instance, fake: FakeProvider, runs: int) -> list[Row]:
+def find_llm(given: str | None) -> Path | None:
+    """Simon Willison's llm, for the comparison: --llm PATH, next to this Python, or on PATH.
+
+    Best installed in a venv of its own (``python3 -m venv /tmp/llm && /tmp/llm/bin/pip
+    install llm``): its dependencies then cannot change chatthy's.
+    """
+    import shutil
+
+    for candidate in (given, Path(sys.executable).with_name("llm"), shutil.which("llm")):
+        if candidate and Path(candidate).is_file() and os.access(candidate, os.X_OK):
+            return Path(candidate)
+    return None
+
+
+def ask_rows(inst: Instance, fake: FakeProvider, runs: int, llm: Path | None = None) -> list[Row]:
     ask = inst.chatthy("ask", "-q", PROMPT)
     floor = [PYTHON, "-c", FLOOR, fake.url, PROMPT]
     time_command(ask, env=inst.env, runs=3)
     time_command(floor, env=inst.env, runs=3)
     rows = [Row("ask, warm daemon, 20 chunks", time_command(ask, env=inst.env, runs=runs),
                 "stdlib client", time_command(floor, env=inst.env, runs=runs), target=1.5)]
-    llm = Path(sys.executable).with_name("llm")
-    if llm.exists():
+    if llm is not None:
         llm_home = inst.root / "llm"
         llm_home.mkdir()
         (llm_home / "extra-openai-models.yaml").write_text(
@@ -75,7 +87,10 @@ def relay_rows(inst: Instance, fake: FakeProvider, chunks: int) -> list[Row]:
     ask_cmd = inst.chatthy("ask", "-q", words)
     floor = time_command(floor_cmd, env=inst.env, runs=5)
     through = time_command(ask_cmd, env=inst.env, runs=5)
-    per_chunk_us = max(0.0, (through - floor) * 1000 / chunks)
+    # Signed: at or below zero, going through the daemon costs nothing measurable
+    # over a client reading the provider itself (the daemon parses while the
+    # client prints, on the other core).
+    per_chunk_us = (through - floor) * 1000 / chunks
     rows = [Row(f"relay overhead per chunk ({chunks:,} chunks)", per_chunk_us, "µs budget", 20.0, unit="µs",
                 target=1.0)]
     rows.append(Row("relay throughput (chunks/s, higher is better)", chunks / (through / 1000), "direct",
@@ -83,8 +98,20 @@ def relay_rows(inst: Instance, fake: FakeProvider, chunks: int) -> list[Row]:
     return rows
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time a process has used so far."""
+    with open(f"/proc/{pid}/stat") as fh:
+        fields = fh.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def concurrency_rows(inst: Instance, clients: int, per_client: int) -> list[Row]:
-    """`clients` concurrent asks in waves; added latency vs one ask alone."""
+    """`clients` concurrent asks in waves; added latency vs one ask alone.
+
+    With every client asking back to back, latency is set by throughput: the
+    daemon's CPU time per ask (measured here too) times the asks in flight,
+    over the cores it can use (one event loop: one).
+    """
     sys.path.insert(0, str(ROOT))
     os.environ.update(inst.env)
     from chatthy.client import Client
@@ -112,10 +139,14 @@ def concurrency_rows(inst: Instance, clients: int, per_client: int) -> list[Row]
                     errors.append(repr(exc))
 
     threads = [threading.Thread(target=worker) for _ in range(clients)]
+    cpu_before, wall_before = cpu_seconds(inst.daemon.pid), time.perf_counter()
     for t in threads:
         t.start()
     for t in threads:
         t.join()
+    asks = clients * per_client
+    daemon_cpu_ms = (cpu_seconds(inst.daemon.pid) - cpu_before) * 1000 / asks
+    per_second = asks / (time.perf_counter() - wall_before)
     latencies.sort()
     p50 = latencies[len(latencies) // 2] - alone
     p99 = latencies[int(len(latencies) * 0.99) - 1] - alone
@@ -124,6 +155,8 @@ def concurrency_rows(inst: Instance, clients: int, per_client: int) -> list[Row]
         Row(f"{clients} clients: p99 added latency", max(p99, 0.0), "p99 budget", 50.0, target=1.0),
         Row(f"{clients} clients: errors (of {clients * per_client})", float(len(errors)), "allowed", 0.0,
             unit=""),
+        Row(f"{clients} clients: throughput (asks/s)", per_second, "one client alone", 1000 / alone, unit="/s"),
+        Row("daemon CPU per ask (under that load)", daemon_cpu_ms, "one client's wall time", alone),
     ]
 
 
@@ -156,11 +189,15 @@ def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--quick", action="store_true", help="fewer repetitions (a smoke run)")
     parser.add_argument("--vdb", action="store_true", help="also run the vector-store benchmark (minutes)")
+    parser.add_argument("--llm", metavar="PATH", help="the llm command to compare with (default: found on PATH)")
     args = parser.parse_args()
     runs = 5 if args.quick else 20
     rows: list[Row] = []
     with FakeProvider() as fake, Instance(fake.url) as inst:
-        rows += ask_rows(inst, fake, runs)
+        llm = find_llm(args.llm)
+        rows += ask_rows(inst, fake, runs, llm)
+        if llm is None:
+            print("(llm not found: the comparison with it is skipped; see --llm)", file=sys.stderr)
         rows += startup_rows(inst, runs)
         rows += relay_rows(inst, fake, 2_000 if args.quick else 10_000)
         rows += concurrency_rows(inst, 16 if args.quick else 64, 2 if args.quick else 5)
