@@ -176,17 +176,17 @@ _chatthy() {
     if [[ $cur == -* ]]; then
         case "$cmdpath" in
             '') COMPREPLY=($(compgen -W '-V --version --profile --no-autostart --color -q --quiet -h --help' -- "$cur")) ;;
-            'ask') COMPREPLY=($(compgen -W '-c --chat -C --continue -n --new -p --provider -m --model -s --system -P --persona --edit-last --rag --no-stream -q --quiet -f --file -t --template -v --var -T --tool --tools -a --attach -y --yes --verbose -h --help' -- "$cur")) ;;
+            'ask') COMPREPLY=($(compgen -W '-c --chat -C --continue -n --new -p --provider -m --model -s --system -P --persona --edit-last --rag --no-stream -r --raw -q --quiet -f --file -t --template -v --var -T --tool --tools -a --attach -y --yes --verbose -h --help' -- "$cur")) ;;
             'chat') COMPREPLY=($(compgen -W '-h --help' -- "$cur")) ;;
             'chat cancel') COMPREPLY=($(compgen -W '-h --help' -- "$cur")) ;;
             'chat delete') COMPREPLY=($(compgen -W '-h --help' -- "$cur")) ;;
-            'chat edit') COMPREPLY=($(compgen -W '--message --text --no-stream -q --quiet -h --help' -- "$cur")) ;;
+            'chat edit') COMPREPLY=($(compgen -W '--message --text --no-stream -r --raw -q --quiet -h --help' -- "$cur")) ;;
             'chat export') COMPREPLY=($(compgen -W '-f --format -o --output -h --help' -- "$cur")) ;;
-            'chat fork') COMPREPLY=($(compgen -W '--at -h --help' -- "$cur")) ;;
-            'chat import') COMPREPLY=($(compgen -W '--name -h --help' -- "$cur")) ;;
+            'chat fork') COMPREPLY=($(compgen -W '--at --json -h --help' -- "$cur")) ;;
+            'chat import') COMPREPLY=($(compgen -W '--name --json -h --help' -- "$cur")) ;;
             'chat list') COMPREPLY=($(compgen -W '--persona --json -h --help' -- "$cur")) ;;
             'chat rename') COMPREPLY=($(compgen -W '-h --help' -- "$cur")) ;;
-            'chat retry') COMPREPLY=($(compgen -W '-p --provider -m --model --no-stream -q --quiet -h --help' -- "$cur")) ;;
+            'chat retry') COMPREPLY=($(compgen -W '-p --provider -m --model --no-stream -r --raw -q --quiet -h --help' -- "$cur")) ;;
             'chat rm-message') COMPREPLY=($(compgen -W '-c --chat -h --help' -- "$cur")) ;;
             'chat show') COMPREPLY=($(compgen -W '--json -h --help' -- "$cur")) ;;
             'chat tokens') COMPREPLY=($(compgen -W '-p --provider -m --model --json -h --help' -- "$cur")) ;;

@@ -11,6 +11,7 @@ import contextlib
 import os
 import shutil
 import signal
+import sqlite3
 import subprocess
 import sys
 import tempfile
@@ -160,6 +161,15 @@ def home(fake):
         shutil.rmtree(h.root, ignore_errors=True)
 
 
+def db_rows(home: Home, sql: str, args=()) -> list[tuple]:
+    """Read the daemon's database directly (read-only; WAL lets it while the daemon writes)."""
+    db = sqlite3.connect(f"file:{home.database}?mode=ro", uri=True)
+    try:
+        return db.execute(sql, args).fetchall()
+    finally:
+        db.close()
+
+
 def start_daemon(home: Home) -> subprocess.Popen:
     """`chatthy serve` for ``home``, returned once its socket exists."""
     proc = subprocess.Popen([CHATTHY, "serve", "--no-log-stderr"], env=home.env,
@@ -194,6 +204,20 @@ def running_daemon(home: Home):
         yield proc
     finally:
         stop_daemon(proc)
+
+
+@contextlib.contextmanager
+def daemon_home(fake: FakeProviderServer | None, extra_config: str = ""):
+    """A module's home: ``extra_config`` appended to its config.toml, its daemon running; all removed after."""
+    home = make_home(fake)
+    if extra_config:
+        with (home.config_dir / "config.toml").open("a") as fh:
+            fh.write(extra_config)
+    try:
+        with running_daemon(home):
+            yield home
+    finally:
+        shutil.rmtree(home.root, ignore_errors=True)
 
 
 @pytest.fixture

@@ -25,6 +25,9 @@ from chatthy.cli.asking import run_ask
               help="Answer from the vector store (`chatthy vdb`): retrieved passages go into the request, "
                    "cited [1], [2]…; QUERY (default: the prompt) is what is searched for.")
 @click.option("--no-stream", is_flag=True, help="Print the answer only when it is complete.")
+@click.option("-r", "--raw", is_flag=True,
+              help="Print the answer as the model writes it, on a terminal too (no Markdown, colour or LaTeX "
+                   "rendering; through a pipe it always is).")
 @click.option("-q", "--quiet", is_flag=True, help="No status line on stderr.")
 @click.option("-f", "--file", "files", multiple=True, metavar="PATH|URL",
               help="Put a file, URL, PDF (x.pdf#pages=3-7), YouTube video or - (stdin) into this message; repeatable.")
@@ -43,6 +46,10 @@ from chatthy.cli.asking import run_ask
 @click.pass_obj
 def ask(app, **options) -> None:
     """Ask PROMPT (words, then stdin if piped); the answer streams to stdout.
+
+    On a terminal the answer is rendered: Markdown, code highlighted, LaTeX as
+    Unicode (CHATTHY_STYLE picks the colours, as in the REPL; -r for the text
+    as written). Piped or redirected, it is the model's text exactly.
 
     Without -c every ask starts a new chat (named from the date and the
     prompt), so it can be continued later with -c NAME.

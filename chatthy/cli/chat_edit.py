@@ -33,11 +33,19 @@ def _brief(message: dict) -> str:
 @click.argument("name")
 @click.argument("new")
 @click.option("--at", type=int, metavar="ID", help="Copy messages up to and including #ID (default: all).")
+@click.option("--json", "as_json", is_flag=True, help="Print the new chat and what was copied as JSON.")
 @click.pass_obj
-def fork(app, name, new, at) -> None:
-    """Copy chat NAME into a new chat NEW, to branch the conversation."""
+def fork(app, name, new, at, as_json) -> None:
+    """Copy chat NAME into a new chat NEW, to branch the conversation.
+
+    The copy has the messages, their images, tool calls and citations, the
+    chat's tool choice and its workspace files.
+    """
     info = app.client.call("chat.fork", profile=app.current_profile(), name=name, new=new, at=at)
-    note(f"forked {name!r} into {new!r} ({info['messages']} messages)")
+    if as_json:
+        print_json(info)
+        return
+    note(f"forked {name} → {new}: {_counts(info)}")
 
 
 @click.command()
@@ -59,15 +67,16 @@ def undo(app, name, as_json) -> None:
 @click.option("-p", "--provider", metavar="NAME", help="Answer with this provider this time.")
 @click.option("-m", "--model", metavar="NAME", help="Answer with this model this time.")
 @click.option("--no-stream", is_flag=True, help="Print the answer only when it is complete.")
+@click.option("-r", "--raw", is_flag=True, help="Print the answer as the model writes it, on a terminal too.")
 @click.option("-q", "--quiet", is_flag=True, help="No status line on stderr.")
 @click.pass_obj
-def retry(app, name, provider, model, no_stream, quiet) -> None:
+def retry(app, name, provider, model, no_stream, raw, quiet) -> None:
     """Regenerate the answer to the chat's last question (the old answer is replaced)."""
     from chatthy.cli.asking import follow_reply
 
     stream = app.client.stream("chat.retry", profile=app.current_profile(), name=_chat_name(app, name),
                                provider=provider, model=model)
-    follow_reply(stream, no_stream=no_stream, quiet=quiet)
+    follow_reply(stream, no_stream=no_stream, quiet=quiet, raw=raw)
 
 
 @click.command()
@@ -76,9 +85,10 @@ def retry(app, name, provider, model, no_stream, quiet) -> None:
               help="The message to edit (default: the last question).")
 @click.option("--text", metavar="TEXT", help="The new text (default: edit it in $EDITOR; - reads stdin).")
 @click.option("--no-stream", is_flag=True, help="Print the new answer only when it is complete.")
+@click.option("-r", "--raw", is_flag=True, help="Print the new answer as the model writes it, on a terminal too.")
 @click.option("-q", "--quiet", is_flag=True, help="No status line on stderr.")
 @click.pass_obj
-def edit(app, name, message_id, text, no_stream, quiet) -> None:
+def edit(app, name, message_id, text, no_stream, raw, quiet) -> None:
     """Edit a message of a chat in $EDITOR.
 
     Editing a question drops what followed it and generates a new answer
@@ -116,7 +126,7 @@ def edit(app, name, message_id, text, no_stream, quiet) -> None:
             pass
         note(f"replaced the text of #{message['id']} ({message['role']})")
         return
-    follow_reply(stream, no_stream=no_stream, quiet=quiet)
+    follow_reply(stream, no_stream=no_stream, quiet=quiet, raw=raw)
 
 
 @click.command("rm-message")
@@ -156,8 +166,9 @@ def export(app, name, fmt, output) -> None:
 @click.command("import")
 @click.argument("file", type=click.File("r", encoding="utf-8"))
 @click.option("--name", metavar="NEW", help="Import under this name (default: the exported one).")
+@click.option("--json", "as_json", is_flag=True, help="Print the imported chat and what it holds as JSON.")
 @click.pass_obj
-def import_(app, file, name) -> None:
+def import_(app, file, name, as_json) -> None:
     """Import a chat from FILE (`-` for stdin), as written by `chat export`.
 
     Everything is checked first (each image against its sha256, and against
@@ -169,11 +180,19 @@ def import_(app, file, name) -> None:
         raise TooLarge(f"{file.name}: {size / 2**20:.1f} MiB; `chat import` takes at most "
                        f"{MAX_IMPORT_BYTES / 2**20:.0f} MiB")
     info = app.client.call("chat.import", profile=app.current_profile(), data=text, name=name)
+    if as_json:
+        print_json(info)
+        return
+    extra = f"; created personality {info['created_personality']!r}" if info.get("created_personality") else ""
+    note(f"imported {info['name']!r} ({_counts(info)}){extra}")
+
+
+def _counts(info: dict) -> str:
+    """``12 messages, 2 images, 3 tool calls, 1 workspace file`` from chat.fork's or chat.import's result."""
     counts = [_plural(info["messages"], "message")]
     extras = (("images", "image"), ("tool_calls", "tool call"), ("workspace", "workspace file"))
     counts += [_plural(info[key], word) for key, word in extras if info.get(key)]
-    extra = f"; created personality {info['created_personality']!r}" if info.get("created_personality") else ""
-    note(f"imported {info['name']!r} ({', '.join(counts)}){extra}")
+    return ", ".join(counts)
 
 
 def _plural(n: int, word: str) -> str:

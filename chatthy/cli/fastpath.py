@@ -35,7 +35,7 @@ ASK_VALUE = {"-c": "chat", "--chat": "chat", "-p": "provider", "--provider": "pr
              "--model": "model", "-s": "system", "--system": "system", "-P": "persona", "--persona": "persona"}
 ASK_FLAG = {"-C": "cont", "--continue": "cont", "-n": "new", "--new": "new", "--no-stream": "no_stream",
             "-q": "quiet", "--quiet": "quiet", "--edit-last": "edit_last", "-y": "approve", "--yes": "approve",
-            "--verbose": "verbose"}
+            "--verbose": "verbose", "-r": "raw", "--raw": "raw"}
 LIST_VALUE = {"--persona": "persona"}
 LIST_FLAG = {"--json": "as_json"}
 

@@ -100,6 +100,8 @@ class StreamRenderer:
         color = color_wanted(out) if color is None else color
         self.theme = theme or make_theme(style, color)
         size = terminal_size(out) if self.tty else None
+        if size and size[0] <= 0:
+            size = None  # a terminal that does not know its size (a fresh pty says 0×0): no wrapping
         self.width = width or (size[0] if size else None)
         self.height = size[1] if size else 24
         self.md = MarkdownStream(self.theme, latex=latex, width=self.width)
@@ -127,6 +129,19 @@ class StreamRenderer:
             return
         self._show(self.md.finish(), [])
         self.out.flush()
+
+    def clear_tail(self) -> None:
+        """Take the provisional tail off the screen; the cursor is left at the start of a line.
+
+        Something else may be printed there (a line on stderr, on the same
+        terminal); ``redraw_tail`` then draws the tail again, below it.
+        """
+        self._erase_tail()
+        self.out.flush()
+
+    def redraw_tail(self) -> None:
+        if self.tty and not self.raw:
+            self._show([], self.md.tail())
 
     # -- drawing -------------------------------------------------------------------
     def _write(self, text: str) -> None:

@@ -60,6 +60,71 @@ def _matches(word: str, candidates: Iterable[str], meta: str = "") -> Iterable[C
             yield Completion(candidate, start_position=-len(word), display_meta=meta)
 
 
+# How /image splits PATH… (shlex.split, POSIX): these end a word or need quoting.
+_SHELL_SPACE = " \t\r\n"
+_NEEDS_QUOTES = frozenset(_SHELL_SPACE + "\x0b\x0c'\"\\")
+_TYPED_QUOTING = _NEEDS_QUOTES - {" "}  # in an argument: the user quoted or escaped something
+
+
+@dataclass(frozen=True)
+class ShellWord:
+    """The last word of a command's argument, read as ``shlex.split`` reads it."""
+
+    text: str  # unquoted: what the command will see
+    start: int  # where its raw form (quotes and all) starts in the argument
+    quote: str  # the quote the user opened it with ("" for none)
+
+
+def last_shell_word(arg: str) -> ShellWord:
+    """The word the cursor is in: ``a.png "my ph`` → ``my ph`` (from 7, opened with ``"``).
+
+    A word the user is still typing may have an open quote or a lone trailing
+    backslash: ``shlex`` refuses those, and completion must not.
+    """
+    start, text, quote, opened, in_word = len(arg), [], "", "", False
+    i = 0
+    while i < len(arg):
+        c = arg[i]
+        if quote == "'":
+            if c == "'":
+                quote = ""
+            else:
+                text.append(c)
+        elif quote == '"':
+            if c == '"':
+                quote = ""
+            elif c == "\\" and i + 1 < len(arg) and arg[i + 1] in '"\\':
+                i += 1
+                text.append(arg[i])
+            elif c != "\\" or i + 1 < len(arg):
+                text.append(c)
+        elif c in _SHELL_SPACE:
+            start, text, opened, in_word = len(arg), [], "", False
+        else:
+            if not in_word:
+                start, in_word = i, True
+            if c in "'\"":
+                quote = c
+                opened = opened or c
+            elif c == "\\":
+                if i + 1 < len(arg):
+                    i += 1
+                    text.append(arg[i])
+            else:
+                text.append(c)
+        i += 1
+    return ShellWord("".join(text), start, opened)
+
+
+def shell_quoted(path: str, quote: str = "") -> str:
+    """``path`` as one word for ``shlex.split``, in the user's quotes if they opened some."""
+    if not quote and not any(c in _NEEDS_QUOTES for c in path):
+        return path
+    if quote == "'" and "'" not in path:
+        return f"'{path}'"
+    return '"' + path.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
 class ReplCompleter(Completer):
     def __init__(self, repl: Repl) -> None:
         self.repl = repl
@@ -93,6 +158,29 @@ class ReplCompleter(Completer):
             return commands.names()
         return ()
 
+    def _path_word(self, arg: str, complete_event) -> Iterable[Completion]:
+        """Complete the argument's last word as a path (``/image a.png b<Tab>``), quoted as needed.
+
+        A name with a space comes back quoted (``"my photo.png"``), which the
+        command unquotes. An unquoted argument with spaces may also be one
+        path (``/image my ph<Tab>``: /image takes one existing file with spaces
+        as it is), so it is completed as a whole too.
+        """
+        word = last_shell_word(arg)
+        raw = arg[word.start:]
+        yield from self._paths_for(word.text, raw, word.quote, complete_event)
+        stripped = arg.lstrip()
+        if word.start > len(arg) - len(stripped) and not any(c in _TYPED_QUOTING for c in stripped):
+            yield from self._paths_for(stripped, stripped, "", complete_event)
+
+    def _paths_for(self, path: str, raw: str, quote: str, complete_event) -> Iterable[Completion]:
+        for found in self.paths.get_completions(Document(path, len(path)), complete_event):
+            full = path + found.text
+            if raw == path and shell_quoted(full) == full:
+                yield found  # as typed, and no quotes needed: just the rest of the name
+            else:
+                yield Completion(shell_quoted(full, quote), start_position=-len(raw), display=found.display)
+
     def get_completions(self, document: Document, complete_event) -> Iterable[Completion]:
         text = document.text_before_cursor
         command_mode = self.repl.modes.command
@@ -110,7 +198,7 @@ class ReplCompleter(Completer):
             if cmd is None or cmd.complete is None:
                 return
             if cmd.complete == "path":
-                yield from self.paths.get_completions(Document(arg, len(arg)), complete_event)
+                yield from self._path_word(arg, complete_event)
                 return
             yield from _matches(arg, self._argument_candidates(cmd.complete, arg))
             return

@@ -8,11 +8,10 @@ fake's recorded requests (``fresh``) before looking at them.
 
 from __future__ import annotations
 
-import shutil
 
 import pytest
 
-from tests.conftest import make_home, running_daemon
+from tests.conftest import daemon_home
 from tests.fakes.provider_server import FakeProviderServer
 
 # A provider with an exactly counted model (o200k_base) and a small window,
@@ -38,15 +37,9 @@ def mfake():
 
 @pytest.fixture(scope="module")
 def mhome(request, mfake):
-    home = make_home(mfake)
     extra = getattr(request.module, "EXTRA_CONFIG", "")
-    with (home.config_dir / "config.toml").open("a") as fh:
-        fh.write(extra.replace("{openai}", mfake.openai_base_url))
-    try:
-        with running_daemon(home):
-            yield home
-    finally:
-        shutil.rmtree(home.root, ignore_errors=True)
+    with daemon_home(mfake, extra.replace("{openai}", mfake.openai_base_url)) as home:
+        yield home
 
 
 @pytest.fixture

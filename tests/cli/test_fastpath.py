@@ -43,7 +43,7 @@ def argv_shapes():
 
 VALUES = st.sampled_from(["x", "two words", "-", "--", "-5", "--json", "-q", "", "ümlaut", "=", "a=b"])
 ASK_FLAGS = ["-C", "--continue", "-n", "--new", "--no-stream", "-q", "--quiet", "--edit-last", "-y", "--yes",
-             "--verbose"]
+             "--verbose", "-r", "--raw"]
 ASK_VALUED = ["-c", "--chat", "-p", "--provider", "-m", "--model", "-s", "--system", "-P", "--persona"]
 PLAIN_WORDS = st.sampled_from(["hello", "two words", "-", "x=1", "ümlaut", "", "list", "ask", "chat"])
 

@@ -7,27 +7,13 @@ before they script it, so they share the daemon.
 from __future__ import annotations
 
 import json
-import shutil
-import sqlite3
-import struct
-import zlib
 
 import pytest
 
-from tests.conftest import make_home, running_daemon
+from tests.conftest import daemon_home, db_rows
 from tests.fakes.provider_server import FakeProviderServer
 
 REGENERATED = ("id", "chat_id")  # per copy; everything else must be the same
-
-
-def png(width: int, height: int, grey: int = 0x80) -> bytes:
-    """A real PNG; ``grey`` makes a different one."""
-    def chunk(kind: bytes, data: bytes) -> bytes:
-        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
-
-    raw = b"".join(b"\x00" + bytes([grey]) * width for _ in range(height))
-    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0))
-            + chunk(b"IDAT", zlib.compress(raw)) + chunk(b"IEND", b""))
 
 
 @pytest.fixture(scope="module")
@@ -38,27 +24,14 @@ def ffake():
 
 @pytest.fixture(scope="module")
 def fhome(ffake):
-    home = make_home(ffake)
-    try:
-        with running_daemon(home):
-            yield home
-    finally:
-        shutil.rmtree(home.root, ignore_errors=True)
+    with daemon_home(ffake) as home:
+        yield home
 
 
 @pytest.fixture
 def fresh(ffake):
     ffake.clear()
     return ffake
-
-
-def db_rows(home, sql: str, args=()) -> list[tuple]:
-    """Read the daemon's database directly (read-only; WAL lets it while the daemon writes)."""
-    db = sqlite3.connect(f"file:{home.database}?mode=ro", uri=True)
-    try:
-        return db.execute(sql, args).fetchall()
-    finally:
-        db.close()
 
 
 def show(home, chat: str) -> dict:

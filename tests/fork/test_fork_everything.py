@@ -13,9 +13,9 @@ import json
 import pytest
 
 from tests.fakes.replies import Text, ToolCalls
-from tests.fork.conftest import (
-    calls_of, comparable, completions, db_rows, png, show, stored_images, tool_choice, workspace_of,
-)
+from tests.conftest import db_rows
+from tests.fork.conftest import calls_of, comparable, completions, show, stored_images, tool_choice, workspace_of
+from tests.tools.png_maker import png
 
 BREAD = """# Bread
 

@@ -8,7 +8,6 @@ and a captured VT100 output as its terminal.
 from __future__ import annotations
 
 import asyncio
-import shutil
 import threading
 import time
 from pathlib import Path
@@ -19,7 +18,7 @@ from prompt_toolkit.data_structures import Size
 from prompt_toolkit.input import create_pipe_input
 from prompt_toolkit.output.vt100 import Vt100_Output
 
-from tests.conftest import Home, make_home, start_daemon, stop_daemon
+from tests.conftest import Home, daemon_home
 from tests.fakes import FakeProviderServer
 from tests.repl.tmux import strip_ansi
 
@@ -157,13 +156,8 @@ def live_fake():
 @pytest.fixture(scope="module")
 def live_home(live_fake):
     """A home with a daemon for the whole module (tests use their own chats)."""
-    home = make_home(live_fake)
-    proc = start_daemon(home)
-    try:
+    with daemon_home(live_fake) as home:
         yield home
-    finally:
-        stop_daemon(proc)
-        shutil.rmtree(home.root, ignore_errors=True)
 
 
 @pytest.fixture

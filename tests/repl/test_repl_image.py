@@ -9,17 +9,15 @@ from __future__ import annotations
 
 import base64
 import os
-import shutil
-import struct
-import zlib
 
 import pytest
 from prompt_toolkit.completion import CompleteEvent
 from prompt_toolkit.document import Document
 
-from tests.conftest import make_home, start_daemon, stop_daemon
+from tests.conftest import daemon_home
 from tests.fakes import Text
 from tests.repl.conftest import unique
+from tests.tools.png_maker import png
 
 EXTRA_CONFIG = """
 [images]
@@ -38,28 +36,11 @@ vision = false
 """
 
 
-def png(width: int, height: int, grey: int = 0x80, padding: int = 0) -> bytes:
-    """A real PNG; ``grey`` makes a different one, ``padding`` (after IEND) a big one."""
-    def chunk(kind: bytes, data: bytes) -> bytes:
-        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
-
-    raw = b"".join(b"\x00" + bytes([grey]) * width for _ in range(height))
-    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0))
-            + chunk(b"IDAT", zlib.compress(raw)) + chunk(b"IEND", b"") + b"\x00" * padding)
-
-
 @pytest.fixture(scope="module")
 def live_home(live_fake):
     """This module's daemon: the shared REPL fixtures, with [images] limits and a text-only provider."""
-    home = make_home(live_fake)
-    with (home.config_dir / "config.toml").open("a") as fh:
-        fh.write(EXTRA_CONFIG.format(openai=live_fake.openai_base_url))
-    proc = start_daemon(home)
-    try:
+    with daemon_home(live_fake, EXTRA_CONFIG.format(openai=live_fake.openai_base_url)) as home:
         yield home
-    finally:
-        stop_daemon(proc)
-        shutil.rmtree(home.root, ignore_errors=True)
 
 
 @pytest.fixture(scope="module")
@@ -217,6 +198,9 @@ def test_image_is_in_help_and_completes_paths(repl_driver, pics):
     def complete(text: str) -> list[str]:
         return [c.text for c in completer.get_completions(Document(text, len(text)), CompleteEvent())]
 
+    def shown(text: str) -> list[str]:  # the menu: names as they are (inserted quoted where needed)
+        return [c.display_text for c in completer.get_completions(Document(text, len(text)), CompleteEvent())]
+
     assert "image" in complete("/ima")
     assert complete(f"/image {pics}/re") == ["d.png"]
-    assert sorted(complete(f"/image {pics}/")) == sorted(p.name for p in pics.iterdir())
+    assert sorted(shown(f"/image {pics}/")) == sorted(p.name for p in pics.iterdir())

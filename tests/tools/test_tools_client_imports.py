@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from tests.test_client_imports import forbidden, loaded_modules
-from tests.tools.test_tools_images_e2e import png
+from tests.tools.png_maker import png
 
 
 def test_tools_run_and_image_commands_import_nothing_heavy(thome, provider, tmp_path):

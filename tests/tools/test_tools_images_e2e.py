@@ -4,24 +4,13 @@ from __future__ import annotations
 
 import base64
 import json
-import sqlite3
-import struct
-import zlib
 
 import pytest
 
+from tests.conftest import db_rows
 from tests.fakes.replies import Text
 from tests.tools.conftest import client_for, completions
-
-
-def png(width: int, height: int, padding: int = 0) -> bytes:
-    """A real PNG (one grey row per line); ``padding`` bytes after IEND make a big file."""
-    def chunk(kind: bytes, data: bytes) -> bytes:
-        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
-
-    raw = b"".join(b"\x00" + b"\x80" * width for _ in range(height))
-    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0))
-            + chunk(b"IDAT", zlib.compress(raw)) + chunk(b"IEND", b"") + b"\x00" * padding)
+from tests.tools.png_maker import png
 
 
 @pytest.fixture
@@ -29,14 +18,6 @@ def photo(tmp_path):
     path = tmp_path / "photo.png"
     path.write_bytes(png(1000, 1000))
     return path
-
-
-def db_rows(home, sql):
-    db = sqlite3.connect(f"file:{home.database}?mode=ro", uri=True)
-    try:
-        return db.execute(sql).fetchall()
-    finally:
-        db.close()
 
 
 @pytest.mark.parametrize("provider_name,api", [("fake", "openai"), ("fakeant", "anthropic")])

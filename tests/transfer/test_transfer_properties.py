@@ -12,7 +12,7 @@ from chatthy.server.chat_format import ImageLimits, export_json, parse_export
 from chatthy.store.models import Chat, Message
 from chatthy.store.workspace import WorkspaceFile
 from chatthy.tools.storage import Attachment, ToolCallRecord
-from tests.transfer.conftest import png
+from tests.tools.png_maker import png
 
 LIMITS = ImageLimits(max_bytes=1_000_000, max_per_message=3)
 PICTURES = [png(w, h, grey=g) for w, h, g in ((1, 1, 0), (2, 3, 9), (5, 2, 200), (4, 4, 77))]

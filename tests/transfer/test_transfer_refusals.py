@@ -9,8 +9,10 @@ import json
 
 import pytest
 
+from tests.conftest import db_rows
 from tests.fakes.replies import Text
-from tests.transfer.conftest import db_rows, export, png, show
+from tests.tools.png_maker import png
+from tests.transfer.conftest import export, show
 
 T0 = "2026-01-02T03:04:05.006Z"
 

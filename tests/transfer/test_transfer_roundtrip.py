@@ -14,8 +14,10 @@ import time
 
 import pytest
 
+from tests.conftest import db_rows
 from tests.fakes.replies import StreamError, Text, ToolCalls
-from tests.transfer.conftest import completions, db_rows, export, png, show
+from tests.tools.png_maker import png
+from tests.transfer.conftest import completions, export, show
 
 BREAD = """# Bread
 

@@ -6,12 +6,11 @@ daemon; each gets a fresh directory of documents (``docs``).
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import make_home, running_daemon
+from tests.conftest import daemon_home
 from tests.fakes.provider_server import FakeProviderServer
 
 
@@ -23,12 +22,8 @@ def provider():
 
 @pytest.fixture(scope="module")
 def vhome(provider):
-    home = make_home(provider)
-    try:
-        with running_daemon(home):
-            yield home
-    finally:
-        shutil.rmtree(home.root, ignore_errors=True)
+    with daemon_home(provider) as home:
+        yield home
 
 
 @pytest.fixture

@@ -10,8 +10,7 @@ import shutil
 
 import pytest
 
-from tests.conftest import make_home
-from tests.vdb.conftest import running_daemon
+from tests.conftest import make_home, running_daemon
 
 
 @pytest.fixture

@@ -7,9 +7,8 @@ import shutil
 
 import pytest
 
-from tests.conftest import make_home
+from tests.conftest import make_home, running_daemon
 from tests.fakes.replies import Text
-from tests.vdb.conftest import running_daemon
 from tests.vdb.fake_embeddings import DIMENSION, FakeEmbeddings
 
 EMBEDDER_CONFIG = """

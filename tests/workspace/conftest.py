@@ -7,11 +7,10 @@ size-limit paths are quick to reach.
 
 from __future__ import annotations
 
-import shutil
 
 import pytest
 
-from tests.conftest import make_home, running_daemon
+from tests.conftest import daemon_home
 from tests.fakes.provider_server import FakeProviderServer
 from tests.sources.pdf_maker import make_pdf
 from tests.sources.site import ARTICLE, Site
@@ -41,11 +40,5 @@ def site():
 
 @pytest.fixture(scope="module")
 def wshome(provider):
-    home = make_home(provider)
-    with open(home.config_dir / "config.toml", "a") as fh:
-        fh.write(SOURCES_CONFIG)
-    try:
-        with running_daemon(home):
-            yield home
-    finally:
-        shutil.rmtree(home.root, ignore_errors=True)
+    with daemon_home(provider, SOURCES_CONFIG) as home:
+        yield home

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shlex
 from pathlib import Path
 
 from chatthy.errors import BadRequest, NotFound
@@ -50,6 +51,19 @@ async def copy(repl, arg: str) -> None:
     repl.screen.note(message)
 
 
+def _unquoted(arg: str) -> str:
+    """FILE as typed (``my notes.md``), or quoted as Tab completes a name with spaces (``"my notes.md"``)."""
+    if arg[:1] not in ("'", '"'):
+        return arg
+    try:
+        words = shlex.split(arg)
+    except ValueError as exc:  # an unclosed quote
+        raise BadRequest(f"/save: {exc}") from None
+    if len(words) != 1:
+        raise BadRequest(f"/save: {len(words)} names; it writes one FILE")
+    return words[0]
+
+
 @command("save", usage="FILE", help="Write the last reply (or code block N: /save N FILE) to FILE", complete="path")
 async def save(repl, arg: str) -> None:
     if not arg:
@@ -59,7 +73,7 @@ async def save(repl, arg: str) -> None:
     if first.isdigit() and rest.strip():
         block, arg = first, rest.strip()
     text, what = await _selection(repl, block)
-    path = Path(os.path.expanduser(arg))
+    path = Path(os.path.expanduser(_unquoted(arg)))
     try:
         with open(path, "x", encoding="utf-8") as fh:
             fh.write(text)
