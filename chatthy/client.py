@@ -19,6 +19,10 @@ when ``CHATTHY_CONNECT`` or ``[client] connect`` says ``tcp://HOST:PORT``; its
 public key comes from ``CHATTHY_DAEMON_KEY`` / ``[client] daemon_key`` (else
 ``daemon.pub``). TCP frames are encrypted as well as signed
 (``chatthy.wire.box``), and a remote daemon is never autostarted.
+
+Ctrl-C during a stream never loses a frame: it waits while a frame is read,
+checked and reordered, and acts at once while the client waits for the
+daemon (``chatthy.deferred_sigint``); cancel, then read on to the end frame.
 """
 
 from __future__ import annotations
@@ -215,15 +219,18 @@ class Client:
             self.close()
             raise DaemonUnavailable(f"lost the connection to the daemon: {exc.strerror or exc}") from exc
 
-    def _receive_for(self, request_id: str, timeout: float | None):
-        """The next frame for ``request_id``; frames for other ids wait their turn."""
+    def _receive_for(self, request_id: str, timeout: float | None, interrupts=None):
+        """The next frame for ``request_id``; frames for other ids wait their turn.
+
+        ``interrupts``: the caller's entered ``DeferredSigint`` (see Stream.__next__).
+        """
         queued = self._pending.get(request_id)
         if queued:
             return queued.popleft()
         channel = self.connect()
         while True:
             try:
-                env = channel.receive(timeout=timeout)
+                env = channel.receive(timeout, interrupts)
             except ConnectionClosed as exc:
                 message = self._closed_message()
                 self.close()
@@ -302,15 +309,33 @@ class Stream:
         self._resumed = 0
         self._ready: deque = deque()
         self._done = False
+        self._abandoned = False  # cancelled before its request went out
+        self._interrupts = None  # a DeferredSigint, made on the first frame
 
     @property
     def text(self) -> str:
         return self._assembler.text if self._assembler else ""
 
     def cancel(self) -> None:
-        """Ask the daemon to stop this stream's work (Ctrl-C on an ask)."""
+        """Ask the daemon to stop this stream's work (Ctrl-C on an ask).
+
+        Read on to the closing frame afterwards: it says how the reply ended.
+        """
+        if self._done:
+            return
+        if self._assembler is None:
+            self._abandoned = True  # the request never goes out; iterating ends at once
+            return
+        generation = (self.start or {}).get("generation") if self._resumed else None
         try:
-            self.client._send("cancel", self.request_id)
+            if generation:
+                # After a resume this stream is a gen.attach, and a cancel frame would
+                # only stop following the reply: stop the reply itself (its end frame
+                # then closes the attach). The answer to this request is never read.
+                self.client._send("request", os.urandom(8).hex(), method="gen.cancel",
+                                  params={"generation": generation})
+            else:
+                self.client._send("cancel", self.request_id)
         except errors.ChatthyError:
             pass
 
@@ -323,22 +348,41 @@ class Stream:
         # Not a generator on purpose: a KeyboardInterrupt raised while waiting
         # for a frame would close a generator for good, and the caller must be
         # able to send a cancel and then keep reading to the closing frame.
-        from chatthy.wire.reorder import StreamAssembler
-
         if self._ready:
             return self._ready.popleft()
         if self._done:
             raise StopIteration
+        if self._interrupts is None:
+            from chatthy.deferred_sigint import DeferredSigint
+
+            self._interrupts = DeferredSigint()
+            self.client.connect()  # may start the daemon: Ctrl-C stays immediate, nothing is sent yet
+        # From the request to the hand-over of a frame, Ctrl-C waits until the
+        # state is whole (a frame half read, verified or reordered would be lost
+        # for good); only the wait for the daemon stays interruptible at once.
+        # A held Ctrl-C is raised on leaving, the frame's items kept in _ready.
+        with self._interrupts as interrupts:
+            self._fill(interrupts)
+        return self._ready.popleft()
+
+    def _fill(self, interrupts) -> None:
+        """Read frames until ``_ready`` has items; raises StopIteration at the end."""
         if self._assembler is None:
+            from chatthy.wire.reorder import StreamAssembler
+
+            if self._abandoned:
+                self._done = True
+                self.result = {"status": "cancelled"}
+                raise StopIteration
             self._assembler = StreamAssembler(self.request_id)
             self.client._send("request", self.request_id, method=self.method, params=self.params)
         while not self._ready:
             try:
-                env = self.client._receive_for(self.request_id, None)
+                env = self.client._receive_for(self.request_id, None, interrupts)
             except DaemonUnavailable:
                 if not self._can_resume():
                     raise
-                self._resume()
+                self._resume()  # held to its end: a half-made resume could not be drained
                 continue
             if env.type == "chunk":
                 for ready in self._assembler.feed(env):
@@ -359,7 +403,6 @@ class Stream:
                 if self._resumed and isinstance(env.data, dict) and env.data.get("code") == "not_found":
                     raise DaemonUnavailable(self._died_message())  # a new daemon answered
                 raise errors.from_wire(env.data)
-        return self._ready.popleft()
 
     def _can_resume(self) -> bool:
         return bool(self.start and self.start.get("generation")) and self._resumed < 3

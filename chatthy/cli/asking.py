@@ -121,8 +121,10 @@ def _cancelled(stream) -> Cancelled:
     except KeyboardInterrupt:
         pass
     except WireError:
-        # Ctrl-C struck while a frame was being read or checked: that frame is lost,
-        # so the stream no longer adds up at its end. The daemon has the text.
+        # A last resort only: the stream holds Ctrl-C while it reads, checks and
+        # reorders a frame (chatthy/deferred_sigint.py), so cancelling loses no
+        # frame. Should the stream still not add up at its end, the user asked to
+        # stop, and the daemon has the text.
         pass
     return Cancelled("cancelled: the partial reply is kept in the chat")
 

@@ -10,6 +10,8 @@ from __future__ import annotations
 import time
 from collections import deque
 
+from _socket import MSG_PEEK
+
 from chatthy.wire.envelope import Envelope
 from chatthy.wire.errors import BadSignature, ConnectionClosed
 from chatthy.wire.framing import FrameDecoder, encode_frame
@@ -87,8 +89,15 @@ class SyncChannel:
             self._bodies.extend(self._decoder.feed(b""))
         return env
 
-    def receive(self, timeout: float | None = None) -> Envelope:
-        """The next verified envelope; ``TimeoutError`` if none within ``timeout`` s."""
+    def receive(self, timeout: float | None = None, interrupts=None) -> Envelope:
+        """The next verified envelope; ``TimeoutError`` if none within ``timeout`` s.
+
+        ``interrupts``: the client's entered ``chatthy.deferred_sigint.DeferredSigint``,
+        which holds Ctrl-C while a frame is handled. The wait for bytes then goes
+        through its ``blocking(wait, *args)`` and takes nothing (a peek), so
+        Ctrl-C stops the wait at once without losing a byte; the read that
+        follows finds the bytes there and returns at once, held like the rest.
+        """
         if self._bodies:
             return self._open(self._bodies.popleft())
         deadline = None if timeout is None else time.monotonic() + timeout
@@ -101,6 +110,8 @@ class SyncChannel:
             else:
                 self._set_timeout(None)
             try:
+                if interrupts is not None:
+                    interrupts.blocking(self._sock.recv, 1, MSG_PEEK)
                 data = self._sock.recv(_RECV_SIZE)
             except TimeoutError:  # socket.timeout is TimeoutError (3.10+)
                 raise TimeoutError(f"no frame from the peer within {timeout:g} s") from None
