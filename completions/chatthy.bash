@@ -115,6 +115,7 @@ _chatthy() {
             'persona:list') cmdpath='persona list' ;;
             'persona:set') cmdpath='persona set' ;;
             'persona:show') cmdpath='persona show' ;;
+            'persona set:--tools') skip=1 ;;
             'profile:create') cmdpath='profile create' ;;
             'profile:delete') cmdpath='profile delete' ;;
             'profile:list') cmdpath='profile list' ;;
@@ -165,7 +166,7 @@ _chatthy() {
     case "$cmdpath:$prev" in
         ':--profile'|'ask:-c'|'ask:--chat'|'ask:-p'|'ask:--provider'|'ask:-m'|'ask:--model'|'ask:-P'|'ask:--persona'|'ask:-t'|'ask:--template'|'chat list:--persona'|'chat retry:-p'|'chat retry:--provider'|'chat retry:-m'|'chat retry:--model'|'chat tokens:-p'|'chat tokens:--provider'|'chat tokens:-m'|'chat tokens:--model'|'chat use:-P'|'chat use:--persona'|'chat use:-p'|'chat use:--provider'|'chat use:-m'|'chat use:--model'|'inject:-c'|'inject:--chat'|'inject:-t'|'inject:--template'|'models:-p'|'models:--provider'|'repl:-c'|'repl:--chat'|'run:-c'|'run:--chat'|'run:-p'|'run:--provider'|'run:-m'|'run:--model'|'summarize:-t'|'summarize:--template'|'summarize:-c'|'summarize:--chat'|'summarize:-p'|'summarize:--provider'|'summarize:-m'|'summarize:--model'|'tools list:-c'|'tools list:--chat'|'tools set:-c'|'tools set:--chat'|'usage:-c'|'usage:--chat'|'ws bench:-c'|'ws bench:--chat'|'ws clear:-c'|'ws clear:--chat'|'ws drop:-c'|'ws drop:--chat'|'ws load:-c'|'ws load:--chat'|'ws ls:-c'|'ws ls:--chat'|'ws refresh:-c'|'ws refresh:--chat'|'ws show:-c'|'ws show:--chat'|'ws unbench:-c'|'ws unbench:--chat') _chatthy_names; return ;;
         ':--color') COMPREPLY=($(compgen -W 'auto always never' -- "$cur")); return ;;
-        'ask:-s'|'ask:--system'|'ask:--rag'|'ask:-f'|'ask:--file'|'ask:-v'|'ask:--var'|'ask:-T'|'ask:--tool'|'ask:-a'|'ask:--attach'|'chat edit:--message'|'chat edit:--text'|'chat fork:--at'|'chat import:--name'|'chat rm-message:-c'|'chat rm-message:--chat'|'daemon logs:-n'|'daemon logs:--lines'|'daemon restart:--timeout'|'daemon stop:--timeout'|'doctor:--timeout'|'inject:-v'|'inject:--var'|'keys authorize:--name'|'keys authorize:-n'|'repl:--style'|'run:-i'|'run:--input'|'run:-v'|'run:--var'|'run:--attach'|'serve:--tcp'|'summarize:-v'|'summarize:--var'|'template new:-d'|'template new:--description'|'template new:-s'|'template new:--system'|'template new:--from'|'usage:--since'|'vdb ingest:-g'|'vdb ingest:--glob'|'vdb ingest:-x'|'vdb ingest:--exclude'|'vdb search:-k'|'ws load:--name') :; return ;;
+        'ask:-s'|'ask:--system'|'ask:--rag'|'ask:-f'|'ask:--file'|'ask:-v'|'ask:--var'|'ask:-T'|'ask:--tool'|'ask:-a'|'ask:--attach'|'chat edit:--message'|'chat edit:--text'|'chat fork:--at'|'chat import:--name'|'chat rm-message:-c'|'chat rm-message:--chat'|'daemon logs:-n'|'daemon logs:--lines'|'daemon restart:--timeout'|'daemon stop:--timeout'|'doctor:--timeout'|'inject:-v'|'inject:--var'|'keys authorize:--name'|'keys authorize:-n'|'persona set:--tools'|'repl:--style'|'run:-i'|'run:--input'|'run:-v'|'run:--var'|'run:--attach'|'serve:--tcp'|'summarize:-v'|'summarize:--var'|'template new:-d'|'template new:--description'|'template new:-s'|'template new:--system'|'template new:--from'|'usage:--since'|'vdb ingest:-g'|'vdb ingest:--glob'|'vdb ingest:-x'|'vdb ingest:--exclude'|'vdb search:-k'|'ws load:--name') :; return ;;
         'ask:--tools') COMPREPLY=($(compgen -W 'all none' -- "$cur")); return ;;
         'chat export:-f'|'chat export:--format') COMPREPLY=($(compgen -W 'json md' -- "$cur")); return ;;
         'chat export:-o'|'chat export:--output') _chatthy_files -f; return ;;
@@ -219,7 +220,7 @@ _chatthy() {
             'persona delete') COMPREPLY=($(compgen -W '--force -h --help' -- "$cur")) ;;
             'persona edit') COMPREPLY=($(compgen -W '-h --help' -- "$cur")) ;;
             'persona list') COMPREPLY=($(compgen -W '--json -h --help' -- "$cur")) ;;
-            'persona set') COMPREPLY=($(compgen -W '-h --help' -- "$cur")) ;;
+            'persona set') COMPREPLY=($(compgen -W '--tools -h --help' -- "$cur")) ;;
             'persona show') COMPREPLY=($(compgen -W '--json -h --help' -- "$cur")) ;;
             'profile') COMPREPLY=($(compgen -W '-h --help' -- "$cur")) ;;
             'profile create') COMPREPLY=($(compgen -W '--use -h --help' -- "$cur")) ;;

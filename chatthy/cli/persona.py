@@ -18,6 +18,10 @@ def persona() -> None:
     one for the profile, `persona delete` brings it back. `default` (built in:
     no system prompt) is what a chat uses until switched with
     `chatthy ask -P NAME` or `chatthy chat use CHAT --persona NAME`.
+
+    A personality may name the tools its chats get (`persona set NAME --tools
+    a,b`): an ask's -T/--tools comes first, then the chat's own choice
+    (`tools set`), then the personality's, then `[tools] default`.
     """
 
 
@@ -32,6 +36,23 @@ def _source(p: dict) -> str:
     return "own, overrides built-in" if p.get("overrides_builtin") else "own"
 
 
+def _tools(p: dict) -> str:
+    return ", ".join(p["tools"]) if p.get("tools") else "-"
+
+
+def _tools_option(values: tuple[str, ...]) -> tuple[list[str] | None, bool]:
+    """``--tools`` values (repeatable, comma-separated) → (names, reset): `default` resets."""
+    names = [n.strip() for value in values for n in value.split(",") if n.strip()]
+    if values and not names:
+        raise click.BadParameter("give tool names (a,b), `all`, `none` or `default`", param_hint="'--tools'")
+    if "default" in names:
+        if len(names) > 1:
+            raise click.BadParameter("`default` stands alone (it clears the personality's tools)",
+                                     param_hint="'--tools'")
+        return None, True
+    return names or None, False
+
+
 @persona.command("list")
 @click.option("--json", "as_json", is_flag=True, help="JSON array of objects.")
 @click.pass_obj
@@ -41,7 +62,9 @@ def list_(app, as_json) -> None:
     if as_json:
         print_json(personas)
         return
-    table(["NAME", "SOURCE", "PROMPT"], [[p["name"], _source(p), _first_line(p["prompt"])] for p in personas])
+    # TOOLS last: scripts reading the tab-separated columns keep theirs
+    table(["NAME", "SOURCE", "PROMPT", "TOOLS"],
+          [[p["name"], _source(p), _first_line(p["prompt"]), _tools(p)] for p in personas])
 
 
 @persona.command()
@@ -57,23 +80,37 @@ def show(app, name, as_json) -> None:
     if data["prompt"]:
         write_text(data["prompt"].rstrip("\n") + "\n")
     chats = data.get("chats") or []
-    note(f"[{name} · {_source(data)} · used by {len(chats)} chat{'s' * (len(chats) != 1)}]")
+    tools = f" · tools: {_tools(data)}" if data.get("tools") else ""
+    note(f"[{name} · {_source(data)}{tools} · used by {len(chats)} chat{'s' * (len(chats) != 1)}]")
 
 
 @persona.command("set")
 @click.argument("name")
 @click.argument("text", required=False)
+@click.option("--tools", "tools", multiple=True, metavar="a,b|all|none|default",
+              help="The tools its chats get (checked now); `default`: none of its own. Without TEXT, "
+                   "only the tools change.")
 @click.pass_obj
-def set_(app, name, text) -> None:
-    """Create or replace personality NAME with TEXT (`-`, or no TEXT with a pipe: stdin)."""
-    if text is None or text == "-":
-        if text is None and is_tty(sys.stdin):
-            raise click.UsageError("give the prompt TEXT, `-` to read stdin, or use `chatthy persona edit NAME`")
-        text = sys.stdin.read()
-    if not text.strip() and name != "default":
-        raise BadRequest(f"the prompt of {name!r} is empty (delete it with `chatthy persona delete {name}`)")
-    app.client.call("persona.set", profile=app.current_profile(), name=name, prompt=text)
-    note(f"saved personality {name!r}")
+def set_(app, name, text, tools) -> None:
+    """Create or replace personality NAME with TEXT (`-`, or no TEXT with a pipe: stdin).
+
+    The tools it had stay unless --tools is given; a new override of a
+    built-in one starts with the built-in's.
+    """
+    names, reset = _tools_option(tools)
+    if text is None and tools:
+        prompt = None  # the tools alone change
+    else:
+        if text is None or text == "-":
+            if text is None and is_tty(sys.stdin):
+                raise click.UsageError("give the prompt TEXT, `-` to read stdin, or use `chatthy persona edit NAME`")
+            text = sys.stdin.read()
+        if not text.strip() and name != "default":
+            raise BadRequest(f"the prompt of {name!r} is empty (delete it with `chatthy persona delete {name}`)")
+        prompt = text
+    data = app.client.call("persona.set", profile=app.current_profile(), name=name, prompt=prompt,
+                           tools=names, reset_tools=reset or None)
+    note(f"saved personality {name!r}" + (f" (tools: {_tools(data)})" if data.get("tools") else ""))
 
 
 @persona.command()

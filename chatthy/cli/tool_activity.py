@@ -72,7 +72,7 @@ class ToolActivity:
     def handle(self, data: dict, at_line_start: bool = True) -> None:
         kind = data.get("kind") if isinstance(data, dict) else None
         key = (str(kind), str(data.get("call_id"))) if isinstance(data, dict) else ("", "")
-        if kind in ("tool_call", "tool_result", "approval", "approval_result"):
+        if kind in ("tool_call", "tool_result", "approval", "approval_result", "tools_missing"):
             if key in self.seen:  # a resumed stream may send an event again
                 return
             self.seen.add(key)
@@ -87,7 +87,7 @@ class ToolActivity:
             self._approval(data, at_line_start)
         elif kind == "approval_result" and data.get("answer") == "no" and (self.verbose or is_tty(sys.stderr)):
             self._err(f"✗ {data.get('tool')} not run: {data.get('reason', 'refused')}", at_line_start)
-        elif kind == "tool_limit" and not is_quiet():
+        elif kind in ("tool_limit", "tools_missing") and not is_quiet():
             self._err(f"chatthy: {data.get('message')}", at_line_start)
 
     def _result(self, data: dict, at_line_start: bool) -> None:

@@ -34,16 +34,22 @@ def list_(app, chat, as_json) -> None:
             note(f"MCP server {server['name']}: {server['state']}" + (f" ({server['error']})" if server["error"] else ""))
     choice = data.get("choice")
     where = f"chat {data['chat']!r}" if data.get("chat") else "new chats"
-    if choice is None:
-        note(f"{where}: [tools] default = {data['default'] or 'none'} · at most {data['max_rounds']} rounds per reply")
+    source = data.get("source", "chat" if choice is not None else "default")
+    if source == "chat":
+        note(f"{where}: {', '.join(choice)} (its own choice)")
+    elif source == "personality":
+        note(f"{where}: {', '.join(data['persona_tools'])} (from personality {data['persona']!r})")
     else:
-        note(f"{where}: {', '.join(choice)}")
+        note(f"{where}: [tools] default = {', '.join(data['default']) or 'none'}")
+    note(f"a reply's tools: the ask's -T/--tools, else the chat's choice (`tools set`), else its "
+         f"personality's (`persona set NAME --tools`), else [tools] default · at most {data['max_rounds']} "
+         "rounds per reply")
 
 
 @tools.command("set")
 @click.argument("names", nargs=-1)
 @click.option("-c", "--chat", metavar="NAME", help="The chat (default: the current one).")
-@click.option("--reset", is_flag=True, help="Back to [tools] default.")
+@click.option("--reset", is_flag=True, help="Back to its personality's tools, else [tools] default.")
 @click.pass_obj
 def set_(app, names, chat, reset) -> None:
     """Choose a chat's tools: NAMES, `all` or `none` (kept for every ask in the chat)."""
@@ -52,7 +58,8 @@ def set_(app, names, chat, reset) -> None:
     chat = chat or _current(app)
     data = app.client.call("tools.set", profile=app.current_profile(), chat=chat, tools=list(names) or None,
                            reset=reset or None)
-    note(f"chat {data['chat']!r}: tools " + (", ".join(data["choice"]) if data["choice"] else "as [tools] default"))
+    note(f"chat {data['chat']!r}: tools " + (", ".join(data["choice"]) if data["choice"]
+                                              else "as its personality's, else [tools] default"))
 
 
 @tools.command("calls")

@@ -9,7 +9,7 @@ Version 2 (version 1 files still import: they simply have none of these)::
 
     {"chatthy_export": 2,
      "chat": {name, personality, provider, model, created, updated, tools},
-     "personality": {name, prompt} | null,
+     "personality": {name, prompt, tools?} | null,
      "images": [{sha256, mime, size, width, height, data (base64)}],
      "workspace": [{name, kind, source, title, content, meta, tokens, encoding,
                     benched, created, updated}],
@@ -20,7 +20,9 @@ Version 2 (version 1 files still import: they simply have none of these)::
                                    status, error, duration_ms, tokens, created}]}]}
 
 ``chat.tools`` is the chat's tool choice (``chatthy ask -T``), null when it
-has none. ``workspace`` holds the files loaded into this chat's context
+has none; ``personality.tools`` the personality's (``persona set --tools``),
+present only when it names some (so exports of personalities without tools
+are what they were before personalities had tools, and read the same). ``workspace`` holds the files loaded into this chat's context
 (``chatthy ws load``; the profile-wide ones are the profile's, not the
 chat's). Each image is stored once (by sha256) however many messages attach
 it, as the database does. RAG citations live in a reply's ``meta.rag``, tool
@@ -69,8 +71,8 @@ def export_json(chat, messages, persona, *, tools: list[str] | None = None,
                 attachments: dict | None = None, calls: dict | None = None, workspace=()) -> str:
     """The export of ``chat``.
 
-    ``persona``: (name, prompt) of the chat's personality, or None for the
-    default; ``attachments``: message id → [(Attachment, bytes)] in order;
+    ``persona``: (name, prompt) or (name, prompt, tools) of the chat's
+    personality, or None for the default; ``attachments``: message id → [(Attachment, bytes)] in order;
     ``calls``: message id → [ToolCallRecord] in round order; ``workspace``:
     the chat's own WorkspaceFile rows.
     """
@@ -95,7 +97,7 @@ def export_json(chat, messages, persona, *, tools: list[str] | None = None,
         "chatthy_export": FORMAT_VERSION,
         "chat": {"name": chat.name, "personality": chat.personality, "provider": chat.provider,
                  "model": chat.model, "created": chat.created, "updated": chat.updated, "tools": tools},
-        "personality": {"name": persona[0], "prompt": persona[1]} if persona else None,
+        "personality": _persona_entry(persona),
         "images": list(images.values()),
         "workspace": [{f: getattr(w, f) for f in WORKSPACE_FIELDS} for w in workspace],
         "messages": out_messages,
@@ -107,6 +109,15 @@ def export_json(chat, messages, persona, *, tools: list[str] | None = None,
                        f"`chat import` takes ({_mib(MAX_EXPORT_BYTES)}): fork it into smaller chats "
                        "(`chatthy chat fork --at ID`), or export it as Markdown (--format md)")
     return text
+
+
+def _persona_entry(persona: tuple | None) -> dict | None:
+    if not persona:
+        return None
+    entry = {"name": persona[0], "prompt": persona[1]}
+    if len(persona) > 2 and persona[2] is not None:
+        entry["tools"] = list(persona[2])
+    return entry
 
 
 def _mib(n: int) -> str:
@@ -137,6 +148,7 @@ class ImportedChat:
     tools: list[str] | None = None
     images: dict[str, ImportedImage] = field(default_factory=dict)
     workspace: list[dict] = field(default_factory=list)  # WORKSPACE_FIELDS
+    persona_tools: list[str] | None = None  # the personality's tools, when it names some
 
 
 @dataclass(frozen=True)
@@ -198,11 +210,12 @@ def parse_export(text: str, limits: ImageLimits) -> ImportedChat:
     if tools is not None and not all(isinstance(t, str) for t in tools):
         raise _bad("chat.tools", "must be a list of tool names")
     persona = data.get("personality")
-    prompt = None
+    prompt = persona_tools = None
     if persona is not None:
         if not isinstance(persona, dict):
             raise _bad("personality", "must be an object or null")
         prompt = _typed(persona.get("prompt"), (str,), "personality.prompt", optional=False)
+        persona_tools = _tool_names(persona.get("tools"), "personality.tools")
     images = _images(data.get("images", []), limits)
     raw_messages = data.get("messages")
     if not isinstance(raw_messages, list):
@@ -214,7 +227,19 @@ def parse_export(text: str, limits: ImageLimits) -> ImportedChat:
             raise _bad(f"images[{n}]", "is attached to no message")
     workspace = _workspace(data.get("workspace", []))
     return ImportedChat(name, chat.get("personality"), chat.get("provider"), chat.get("model"),
-                        created, updated, prompt, messages, tools, images, workspace)
+                        created, updated, prompt, messages, tools, images, workspace, persona_tools)
+
+
+def _tool_names(raw, where: str) -> list[str] | None:
+    """A tool choice: tool names, or ["all"] / ["none"] (whether the tools exist is the daemon's concern)."""
+    from chatthy.tools.settings import TOOL_NAME
+
+    names = _typed(raw, (list,), where)
+    if names is None:
+        return None
+    if not names or not all(isinstance(n, str) and TOOL_NAME.match(n) for n in names):
+        raise _bad(where, "must be a non-empty list of tool names")
+    return names
 
 
 def _workspace(raw) -> list[dict]:

@@ -143,6 +143,7 @@ async def start_reply(ctx, plan: Plan, chat, user, reply, *, new_user: bool = Tr
     if plan.tools is not None:
         plan.tools.user_message_id = user.id
         gen.tool_run = plan.tools.run(plan.profile, chat, plan.assembled)
+        plan.tools.announce(gen)  # stored tools that are gone: one log line, one event
     # Stored with the message framing, like questions: history sums are then what a request costs.
     d.generations.start(gen, plan.provider, plan.request(),
                         lambda text: plan.counter.count_message("assistant", text))

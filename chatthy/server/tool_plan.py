@@ -2,11 +2,21 @@
 
 ``plan_tools`` runs while a reply is planned (before any row is written, so a
 refusal leaves the chat as it was): it checks the attached images (content,
-size, count, and that the model takes images at all) and selects the tools
-(the ask's ``tools``, else the chat's choice, else ``[tools] default``). Both
-cost tokens: the tool definitions are a fixed part of the request (text-less:
-they travel in the API's ``tools`` field, not in the system prompt), and the
-images are counted with the input, estimated per image.
+size, count, and that the model takes images at all) and selects the tools.
+Both cost tokens: the tool definitions are a fixed part of the request
+(text-less: they travel in the API's ``tools`` field, not in the system
+prompt), and the images are counted with the input, estimated per image.
+
+Which tools, first found wins: the ask's own ``tools`` (``-T``/``--tools``,
+then kept as the chat's choice), the chat's stored choice (``tools set``, or
+an earlier ``-T``), the tools of the chat's personality (``persona set NAME
+--tools``; the ask's ``persona`` if it switches it), ``[tools] default``.
+A name typed with the ask must exist (BadRequest). A stored choice (the
+chat's or the personality's) may name a tool that has since gone from the
+config (or whose MCP server is down): the reply goes on without it, the
+daemon logs one warning line, and the reply's followers get one
+``tools_missing`` event (``{"kind", "tools", "source", "message"}``) before
+any text, which ``ask`` prints on stderr.
 
 ``ToolPlan.shape`` turns the kept history into neutral messages: a reply that
 used tools is replayed as its rounds (assistant text + tool calls, then the
@@ -20,6 +30,7 @@ from __future__ import annotations
 
 import base64
 import json
+import logging
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
@@ -29,6 +40,8 @@ if TYPE_CHECKING:
     from chatthy.context import FixedPart, HistoryMessage
     from chatthy.llm import ChatRequest
     from chatthy.server.daemon import Daemon
+
+log = logging.getLogger("chatthy.tools")
 
 # Framing the APIs add around each tool call and each result (as for messages).
 CALL_OVERHEAD = 4
@@ -72,6 +85,7 @@ class ToolPlan:
     images: list[NewImage] = field(default_factory=list)
     choice: list[str] | None = None  # an explicit choice, remembered for the chat
     user_message_id: int | None = None  # the question the reply answers (set by start_reply)
+    missing: dict | None = None  # a stored choice's tools that are gone: the tools_missing event
 
     @property
     def image_tokens(self) -> int:
@@ -118,6 +132,13 @@ class ToolPlan:
         return [{"mime": a.mime, "data": base64.b64encode(data).decode("ascii")}
                 for a, data in found.get(self.user_message_id, [])]
 
+    def announce(self, gen) -> None:
+        """When the reply starts: say once (log line, event before any text) which stored tools are gone."""
+        if self.missing is None:
+            return
+        log.warning("chat %r: %s", gen.chat_name, self.missing["message"])
+        gen.add_event(dict(self.missing))
+
     def run(self, profile, chat, assembled) -> ToolRun | None:
         if not self.tools:
             return None
@@ -129,24 +150,88 @@ class ToolPlan:
         )
 
 
+@dataclass(frozen=True)
+class StoredChoice:
+    """The tool choice in force for a chat when the ask gives none, and where it comes from."""
+
+    names: list[str] | None  # None: [tools] default
+    source: str  # "chat", "personality" or "default"
+    persona: str  # the chat's personality (the one the ask switches to, if it does)
+
+
+def stored_choice(daemon: Daemon, profile, chat, persona_name: str | None = None) -> StoredChoice:
+    """The chat's own choice, else its personality's tools, else ``[tools] default`` (``chat`` None: a new chat)."""
+    from chatthy.server.personalities import DEFAULT, find_persona
+    from chatthy.tools import storage
+
+    name = persona_name or (chat.personality if chat is not None else None) or DEFAULT
+    own = storage.chat_tools(daemon.store.conn, chat.id) if chat is not None else None
+    if own is not None:
+        return StoredChoice(own, "chat", name)
+    persona = find_persona(daemon.store, profile, name)  # a missing one is refused by compose, later
+    if persona is not None and persona.tools is not None:
+        return StoredChoice(list(persona.tools), "personality", name)
+    return StoredChoice(None, "default", name)
+
+
+async def checked_choice(daemon: Daemon, names: list[str]) -> list[str]:
+    """``names`` (repeats dropped) if they form a valid choice of tools the daemon has now; else BadRequest."""
+    from chatthy.server.tool_runtime import runtime
+
+    names = list(dict.fromkeys(name.strip() for name in names))
+    await runtime(daemon).registry.select(names, None)
+    return names
+
+
 async def plan_tools(daemon: Daemon, profile, chat, params: dict, provider_cfg, counter) -> ToolPlan:
     """Check the images and select the tools of a reply; BadRequest/TooLarge before anything is written."""
     from chatthy.server.tool_runtime import runtime
-    from chatthy.tools import storage
 
     plan = ToolPlan(daemon, provider_cfg, counter)
     plan.images = check_images(daemon, params.get("attachments") or [], provider_cfg)
     requested = list(params.get("tools") or [])
-    chat_choice = storage.chat_tools(daemon.store.conn, chat.id) if chat is not None else None
-    if not requested and chat_choice is None and not daemon.config.tools.default:
+    stored = None if requested else stored_choice(daemon, profile, chat, params.get("persona"))
+    if stored is not None and stored.names is None and not daemon.config.tools.default:
         return plan  # no tools anywhere: nothing to start
-    plan.tools = await runtime(daemon).registry.select(requested or None, chat_choice)
+    registry = runtime(daemon).registry
+    choice = None
+    if stored is not None and stored.names is not None:
+        choice = await _without_missing(daemon, plan, stored, chat)
+    plan.tools = await registry.select(requested or None, choice)
     if requested:
         plan.choice = requested
     if plan.tools:
         definitions = json.dumps([t.spec.for_request() for t in plan.tools], ensure_ascii=False)
         plan.definition_tokens = counter.count(definitions) + CALL_OVERHEAD * len(plan.tools)
     return plan
+
+
+async def _without_missing(daemon: Daemon, plan: ToolPlan, stored: StoredChoice, chat) -> list[str]:
+    """A stored choice without the tools that are gone; ``plan.missing`` says which (see the module doc)."""
+    from chatthy.server.tool_runtime import runtime
+    from chatthy.tools.registry import ALL, NONE
+    from chatthy.tools.settings import BUILTIN_NAMES
+
+    names = [n for n in stored.names if n not in (ALL, NONE)]
+    local = set(BUILTIN_NAMES) | set(daemon.config.tools.user)
+    if all(n in local for n in names):  # no need to wait for MCP servers
+        return stored.names
+    available = await runtime(daemon).registry.tools()
+    missing = [n for n in names if n not in available]
+    if not missing:
+        return stored.names
+    listed = ", ".join(repr(n) for n in missing)
+    many = len(missing) > 1
+    if stored.source == "chat":
+        whose = f"chat {chat.name!r}"
+        fix = f"`chatthy tools set -c {chat.name} …`"
+    else:
+        whose = f"personality {stored.persona!r}"
+        fix = f"`chatthy persona set {stored.persona} --tools …`"
+    message = (f"{whose} names tool{'s' * many} {listed}, which the daemon does not have now "
+               f"(see `chatthy tools list`; change it with {fix}); replying without {'them' if many else 'it'}")
+    plan.missing = {"kind": "tools_missing", "tools": missing, "source": stored.source, "message": message}
+    return [n for n in stored.names if n not in missing]
 
 
 def check_images(daemon: Daemon, encoded: list[str], provider_cfg) -> list[NewImage]:

@@ -380,3 +380,11 @@ END""",
     )
     for sql in statements:
         db.conn.execute(sql)
+
+
+@migration("0006_persona_tools")
+def _persona_tools(db: sqlite_utils.Database) -> None:
+    # The tools a personality asks for (chatthy/server/tool_plan.py): a JSON
+    # list of tool names, or ["all"] / ["none"]; NULL names none, and its chats
+    # follow ``[tools] default``. An ask's -T and a chat's own choice come first.
+    db.conn.execute("ALTER TABLE personalities ADD COLUMN tools TEXT")

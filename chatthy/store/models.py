@@ -44,12 +44,20 @@ class Profile(_Record):
 
 @dataclass(frozen=True)
 class Personality(_Record):
+    """``tools``: the tool names it asks for (or ["all"] / ["none"]); None: it names none."""
+
     id: int
     profile_id: int
     name: str
     prompt: str
     created: str
     updated: str
+    tools: list[str] | None = None
+
+    @classmethod
+    def from_row(cls, row: tuple) -> Personality:
+        *fields, tools = row
+        return cls(*fields, tools=json.loads(tools) if tools is not None else None)
 
 
 @dataclass(frozen=True)

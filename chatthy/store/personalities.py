@@ -1,6 +1,8 @@
-"""Personalities: named system prompts, per profile."""
+"""Personalities: named system prompts, per profile, with the tools each asks for."""
 
 from __future__ import annotations
+
+import json
 
 import sqlean
 
@@ -18,19 +20,26 @@ def get_personality(conn: Connection, profile_id: int, name: str) -> Personality
         f"SELECT {_COLUMNS} FROM personalities WHERE profile_id = ? AND name = ?",
         (profile_id, name),
     ).fetchone()
-    return Personality(*row) if row else None
+    return Personality.from_row(row) if row else None
 
 
-def set_personality(conn: Connection, profile_id: int, name: str, prompt: str) -> Personality:
-    """Create the personality, or replace its prompt (keeping ``created``)."""
+def set_personality(conn: Connection, profile_id: int, name: str, prompt: str,
+                    tools: list[str] | None = None) -> Personality:
+    """Create the personality, or replace its prompt and tools (keeping ``created``).
+
+    ``tools`` None: it names no tools (its chats follow ``[tools] default``).
+    The names are not checked here: the daemon checks them against the tools
+    it has (chatthy/server/handlers/personas.py).
+    """
     now = now_iso()
+    stored = json.dumps(list(tools), ensure_ascii=False) if tools is not None else None
     try:
         conn.execute(
-            "INSERT INTO personalities (profile_id, name, prompt, created, updated)"
-            " VALUES (?, ?, ?, ?, ?)"
+            "INSERT INTO personalities (profile_id, name, prompt, created, updated, tools)"
+            " VALUES (?, ?, ?, ?, ?, ?)"
             " ON CONFLICT (profile_id, name)"
-            " DO UPDATE SET prompt = excluded.prompt, updated = excluded.updated",
-            (profile_id, name, prompt, now, now),
+            " DO UPDATE SET prompt = excluded.prompt, tools = excluded.tools, updated = excluded.updated",
+            (profile_id, name, prompt, now, now, stored),
         )
     except sqlean.IntegrityError as exc:  # only the profile foreign key can fail
         raise NotFound(f"profile #{profile_id} not found") from exc
@@ -44,7 +53,7 @@ def list_personalities(conn: Connection, profile_id: int) -> list[Personality]:
         f"SELECT {_COLUMNS} FROM personalities WHERE profile_id = ? ORDER BY name",
         (profile_id,),
     ).fetchall()
-    return [Personality(*row) for row in rows]
+    return [Personality.from_row(row) for row in rows]
 
 
 def delete_personality(conn: Connection, profile_id: int, name: str) -> None:

@@ -133,8 +133,9 @@ class Store:
     def get_personality(self, profile_id: int, name: str) -> Personality | None:
         return personalities.get_personality(self.conn, profile_id, name)
 
-    def set_personality(self, profile_id: int, name: str, prompt: str) -> Personality:
-        return personalities.set_personality(self.conn, profile_id, name, prompt)
+    def set_personality(self, profile_id: int, name: str, prompt: str,
+                        tools: list[str] | None = None) -> Personality:
+        return personalities.set_personality(self.conn, profile_id, name, prompt, tools)
 
     def list_personalities(self, profile_id: int) -> list[Personality]:
         return personalities.list_personalities(self.conn, profile_id)

@@ -27,9 +27,9 @@ EXPECTED_SCHEMA = {
         name TEXT NOT NULL,
         prompt TEXT NOT NULL,
         created TEXT NOT NULL,
-        updated TEXT NOT NULL,
+        updated TEXT NOT NULL, tools TEXT,
         UNIQUE (profile_id, name)
-    )""",
+    )""",  # tools: 0006_persona_tools (ALTER TABLE … ADD COLUMN writes it there)
     ("table", "chats"): """CREATE TABLE chats (
         id INTEGER PRIMARY KEY,
         profile_id INTEGER NOT NULL REFERENCES profiles(id) ON DELETE CASCADE,

@@ -1,10 +1,10 @@
-"""persona.list, persona.show, persona.set, persona.delete."""
+"""persona.list, persona.show, persona.set, persona.delete (a personality's tools: chatthy/server/tool_plan.py)."""
 
 from __future__ import annotations
 
-from chatthy.errors import Conflict
+from chatthy.errors import BadRequest, Conflict, NotFound
 from chatthy.server.lookup import profile_of
-from chatthy.server.params import Bool, Name, Text
+from chatthy.server.params import Bool, Name, StrList, Text
 from chatthy.server.personalities import (
     DEFAULT, check_deletable, find_persona, list_personas, require_persona,
 )
@@ -33,13 +33,43 @@ async def persona_show(ctx, p):
     return {**persona.to_dict(), "chats": _chats_using(d, profile, persona.name)}
 
 
-@method("persona.set", profile=Name(), name=Name(required=True), prompt=Text(required=True))
+@method("persona.set", profile=Name(), name=Name(required=True), prompt=Text(), tools=StrList(max=64),
+        reset_tools=Bool())
 async def persona_set(ctx, p):
-    """Create or replace a personality of the profile (a built-in one is overridden)."""
+    """Create or replace a personality of the profile (a built-in one is overridden).
+
+    ``prompt`` None keeps the current one (the built-in's, for a new
+    override). ``tools``: names, ["all"] or ["none"], each checked against
+    the tools the daemon has (BadRequest, nothing written); ``reset_tools``:
+    it names none (its chats follow ``[tools] default``); neither keeps what
+    it had (a new override starts with the built-in's).
+    """
+    from chatthy.server.tool_plan import checked_choice
+
     d = ctx.daemon
     profile = profile_of(d, p["profile"])
-    d.store.set_personality(profile.id, p["name"], p["prompt"].strip())
-    return require_persona(d.store, profile, p["name"]).to_dict()
+    name = p["name"]
+    current = find_persona(d.store, profile, name)
+    if p["tools"] and p["reset_tools"]:
+        raise BadRequest("persona.set: give tools or reset_tools, not both")
+    if p["prompt"] is None:
+        if current is None:
+            raise NotFound(f"personality {name!r} not found in profile {profile.name!r}: "
+                           f"give its prompt too (`chatthy persona set {name} TEXT`)")
+        if not p["tools"] and not p["reset_tools"]:
+            raise BadRequest("persona.set: nothing to change (give a prompt, tools or reset_tools)")
+    prompt = current.prompt if p["prompt"] is None else p["prompt"].strip()
+    if p["reset_tools"]:
+        tools = None
+    elif p["tools"]:
+        try:
+            tools = await checked_choice(d, p["tools"])
+        except BadRequest as exc:
+            raise BadRequest(f"personality {name!r}: {exc.message}; nothing saved") from None
+    else:
+        tools = current.tools if current is not None else None
+    d.store.set_personality(profile.id, name, prompt, tools)
+    return require_persona(d.store, profile, name).to_dict()
 
 
 @method("persona.delete", profile=Name(), name=Name(required=True), force=Bool())

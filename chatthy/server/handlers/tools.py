@@ -6,6 +6,7 @@ from chatthy.errors import BadRequest
 from chatthy.server.lookup import chat_of, profile_of
 from chatthy.server.params import Bool, Int, Name, Str, StrList
 from chatthy.server.registry import method
+from chatthy.server.tool_plan import stored_choice
 from chatthy.server.tool_runtime import ANSWERS, runtime
 
 
@@ -18,6 +19,13 @@ def _choice_of(d, profile, chat_name: str | None) -> tuple[object, list[str] | N
     return chat, storage.chat_tools(d.store.conn, chat.id)
 
 
+def _persona_tools(d, profile, name: str) -> list[str] | None:
+    from chatthy.server.personalities import find_persona
+
+    found = find_persona(d.store, profile, name)
+    return found.tools if found is not None else None
+
+
 @method("tools.list", profile=Name(), chat=Name())
 async def tools_list(ctx, p):
     """Every tool the daemon offers; with ``chat``, which of them that chat has on."""
@@ -27,7 +35,8 @@ async def tools_list(ctx, p):
     chat, choice = _choice_of(d, profile, p["chat"])
     available = await rt.registry.tools()
     default = list(d.config.tools.default)
-    effective = choice if choice is not None else default
+    stored = stored_choice(d, profile, chat)  # the chat's choice, else its personality's
+    effective = stored.names if stored.names is not None else default
     if effective == ["all"]:
         on = set(available)
     elif effective == ["none"]:
@@ -37,7 +46,10 @@ async def tools_list(ctx, p):
     return {
         "tools": [{**t.spec.to_dict(), "enabled": t.spec.name in on} for t in available.values()],
         "chat": chat.name if chat is not None else None,
-        "choice": choice,  # None: the chat follows [tools] default
+        "choice": choice,  # None: the chat follows its personality's tools, else [tools] default
+        "source": stored.source,  # where the tools in force come from: chat, personality or default
+        "persona": stored.persona,
+        "persona_tools": _persona_tools(d, profile, stored.persona),  # in force only after the chat's choice
         "default": default,
         "max_rounds": d.config.tools.max_rounds,
         "mcp": rt.registry.mcp.describe(),

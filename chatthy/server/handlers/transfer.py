@@ -53,7 +53,7 @@ async def chat_export(ctx, p):
     persona = None
     if chat.personality:
         found = find_persona(d.store, profile, chat.personality)
-        persona = (chat.personality, found.prompt if found else "")
+        persona = (chat.personality, found.prompt if found else "", found.tools if found else None)
     attachments = storage.attachments_of(conn, ids, with_data=True)
     write = partial(export_json, chat, messages, persona, tools=storage.chat_tools(conn, chat.id),
                     attachments=attachments, calls=calls, workspace=workspace)
@@ -97,7 +97,7 @@ async def chat_import(ctx, p):
         counter = counter_for(d, cfg, (imported.model if provider else None) or cfg.model)
     with store.transaction():
         if created_persona:
-            store.set_personality(profile.id, created_persona, imported.persona_prompt)
+            store.set_personality(profile.id, created_persona, imported.persona_prompt, imported.persona_tools)
         chat = store.create_chat(profile.id, name, personality=imported.personality,
                                  provider=imported.provider, model=imported.model)
         _write_messages(store.conn, chat.id, imported, counter)
