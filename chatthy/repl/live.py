@@ -28,6 +28,7 @@ from chatthy.errors import Cancelled, ChatthyError
 from chatthy.render.markdown import MarkdownStream
 from chatthy.repl import display
 from chatthy.repl.link import StreamWorker
+from chatthy.repl.tool_notes import ToolNotes
 
 if TYPE_CHECKING:
     from chatthy.repl.app import Repl
@@ -62,12 +63,24 @@ class ReplyView:
         self.started = time.monotonic()
         self.cancel_requested = False
         self.done = False
+        self.tools = ToolNotes(self)  # tool calls, notices and approvals (chatthy/repl/tool_notes.py)
 
     def feed(self, text: str) -> None:
         if self.done or not text:
             return
         self.repl.screen.rows(self.md.feed(text))
         self.repl.screen.set_tail(self.md.tail())
+
+    def note_between(self, line: str) -> None:
+        """A dim line between the reply's text: the Markdown so far is ended first
+        (never a note inside an open block), what follows starts afresh."""
+        if self.done:
+            return
+        screen = self.repl.screen
+        screen.rows(self.md.finish())
+        screen.set_tail([])
+        screen.note(line)
+        self.md = self.repl.new_markdown()
 
     def finish(self, end: dict | None = None, error: ChatthyError | None = None, note: str | None = None) -> None:
         if self.done:
@@ -185,6 +198,9 @@ class LiveChat:
             if worker.cancelled:
                 self.cancel()
             self._release_deferred()
+        elif kind == "event" and isinstance(data, dict):
+            if self.view is not None and self.view.worker is worker:
+                self.view.tools.handle(data)
         elif kind == "chunk":
             if self.view is not None and self.view.worker is worker:
                 self.view.feed(data.get("text", "") if isinstance(data, dict) else "")
@@ -293,6 +309,8 @@ class LiveChat:
             view.feed(data.get("text", "") if isinstance(data, dict) else "")
         elif kind == "event" and isinstance(data, dict) and data.get("kind") == "start":
             view.model = data.get("model") or view.model
+        elif kind == "event" and isinstance(data, dict):
+            view.tools.handle(data)
         elif kind == "end":
             self._end_view(data, None)
         elif kind == "error":
