@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from chatthy.cli.chat_listing import _when, list_chats
+from chatthy.cli.chat_listing import local_time, list_chats
 from chatthy.cli.output import color_enabled, is_tty, note, print_json, table, write_text
 
 
@@ -41,7 +41,7 @@ def show(app, name, as_json) -> None:
             label += f" · {m['model']}"
         if m["status"] != "complete":
             label += f" · {m['status']}"
-        label += f" · {_when(m['created'])}"
+        label += f" · {local_time(m['created'])}"
         if m.get("edited"):
             label += " · edited"
         if m["role"] == "assistant" and m.get("duration_ms"):

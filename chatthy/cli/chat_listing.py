@@ -15,7 +15,7 @@ def _days_from_civil(year: int, month: int, day: int) -> int:
     return era * 146097 + doe - 719468
 
 
-def _when(iso: str | None) -> str:
+def local_time(iso: str | None) -> str:
     """``2026-11-25 04:01`` in local time (stored as UTC ISO-8601)."""
     if not iso:
         return "-"
@@ -50,5 +50,5 @@ def list_chats(app, *, persona: str | None = None, as_json: bool = False) -> Non
         note("no chats yet: start one with `chatthy ask -c NAME …`")
         return
     table(["NAME", "MSGS", "UPDATED", "MODEL", "PERSONA"],
-          [[c["name"], str(c["messages"]), _when(c["updated"]), f"{c['provider']}/{c['model']}",
+          [[c["name"], str(c["messages"]), local_time(c["updated"]), f"{c['provider']}/{c['model']}",
             c.get("personality") or "default"] for c in chats])

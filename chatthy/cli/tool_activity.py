@@ -18,14 +18,14 @@ from chatthy.cli.output import color_enabled, echo, is_quiet, is_tty, neutralise
 COLLAPSED_WIDTH = 100
 
 
-def _short(value, width: int) -> str:
+def shorten(value, width: int) -> str:
     text = " ".join(str(value).split())
     return text if len(text) <= width else text[:width - 1] + "…"
 
 
-def _call_text(tool: str, arguments: dict, width: int = 60) -> str:
+def call_text(tool: str, arguments: dict, width: int = 60) -> str:
     args = ", ".join(f"{k}={json.dumps(v, ensure_ascii=False)}" for k, v in (arguments or {}).items())
-    return f"{tool}({_short(args, width)})"
+    return f"{tool}({shorten(args, width)})"
 
 
 def tool_choice(names: tuple[str, ...], mode: str | None) -> list[str] | None:
@@ -52,6 +52,14 @@ def attachments_of(app, paths: tuple[str, ...]) -> list[str] | None:
 
         raise BadRequest(f"{len(paths)} images; at most {limits.max_per_message} per message ([images] max_per_message)")
     return [read_image_file(p, max_bytes=limits.max_bytes) for p in paths]
+
+
+def result_line(call: dict, result: dict) -> str:
+    """``⚙ tool(args) → outcome · N ms``: one finished call, collapsed (ask and the REPL show this)."""
+    text = call_text(result.get("tool", "?"), call.get("arguments") or {})
+    status, output = result.get("status"), shorten(result.get("result", ""), 40)
+    outcome = output if status == "ok" else f"{status}: {output}"
+    return shorten(f"⚙ {text} → {outcome} · {result.get('duration_ms', 0)} ms", COLLAPSED_WIDTH)
 
 
 class ToolActivity:
@@ -97,9 +105,7 @@ class ToolActivity:
         if self.verbose:
             self._err(f"⚙ {data.get('tool')} → {status}{took}\n{data.get('result', '')}", at_line_start)
             return
-        line = _call_text(data.get("tool", "?"), call.get("arguments") or {})
-        outcome = _short(data.get("result", ""), 40) if status == "ok" else f"{status}: {_short(data.get('result', ''), 40)}"
-        text = _short(f"⚙ {line} → {outcome}{took}", COLLAPSED_WIDTH)
+        text = result_line(call, data)
         if is_tty(sys.stderr) and not is_quiet():
             styled = style(text, dim=True) if color_enabled(sys.stderr) else text
             if not at_line_start and is_tty(sys.stdout):
@@ -107,7 +113,7 @@ class ToolActivity:
             echo(styled if color_enabled(sys.stderr) else neutralise(styled), err=True)
 
     def _approval(self, data: dict, at_line_start: bool) -> None:
-        call = _call_text(data.get("tool", "?"), data.get("arguments") or {}, 200)
+        call = call_text(data.get("tool", "?"), data.get("arguments") or {}, 200)
         if self.approve:
             answer = "yes"
         elif is_tty(sys.stdin) and is_tty(sys.stderr):

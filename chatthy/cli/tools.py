@@ -7,7 +7,7 @@ import json
 import click
 
 from chatthy.cli.output import is_tty, neutralise, note, print_json, table
-from chatthy.cli.tool_activity import _call_text, _short
+from chatthy.cli.tool_activity import call_text, shorten
 
 @click.group()
 def tools() -> None:
@@ -27,7 +27,7 @@ def list_(app, chat, as_json) -> None:
     rows = []
     for t in data["tools"]:
         flags = ("on " if t["enabled"] else "") + ("confirm" if t["confirm"] else "")
-        rows.append([t["name"], t["source"], flags.strip() or "-", _short(t["description"], 70)])
+        rows.append([t["name"], t["source"], flags.strip() or "-", shorten(t["description"], 70)])
     table(["NAME", "SOURCE", "STATE", "DESCRIPTION"], rows)
     for server in data.get("mcp") or []:
         if server["state"] != "ready":
@@ -85,4 +85,4 @@ def calls(app, chat, as_json, verbose) -> None:
         return
     table(["MESSAGE", "ROUND", "TOOL", "STATUS", "MS", "CALL"],
           [[str(c["message_id"]), str(c["round"] + 1), c["name"], c["status"], str(c["duration_ms"] or 0),
-            _call_text(c["name"], c["arguments"], 50)] for c in data])
+            call_text(c["name"], c["arguments"], 50)] for c in data])

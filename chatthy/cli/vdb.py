@@ -268,11 +268,11 @@ def sources(app, as_json) -> None:
     if not docs:
         note("the vector store is empty: add documents with `chatthy vdb ingest PATH…`")
         return
-    from chatthy.cli.chat_listing import _when
+    from chatthy.cli.chat_listing import local_time
 
     table(["SOURCE", "KIND", "CHUNKS", "TOKENS", "UPDATED"],
           [[d["source"], d["kind"], str(d["chunks"]) + ("" if d["embedded"] == d["chunks"] else "*"),
-            str(d["tokens"]), _when(d["updated"])] for d in docs])
+            str(d["tokens"]), local_time(d["updated"])] for d in docs])
     if any(d["embedded"] != d["chunks"] for d in docs):
         note("* some chunks have no vector from the current model: run `chatthy vdb reembed`")
 

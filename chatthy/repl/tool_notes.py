@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from chatthy.cli.tool_activity import COLLAPSED_WIDTH, _call_text, _short
+from chatthy.cli.tool_activity import result_line
 from chatthy.errors import ChatthyError
 from chatthy.render.sanitise import neutralise
 
@@ -25,15 +25,6 @@ if TYPE_CHECKING:
     from chatthy.repl.live import ReplyView
 
 SHOWN = ("tool_call", "tool_result", "approval", "tools_missing", "tool_limit")
-
-
-def result_line(call: dict, result: dict) -> str:
-    """``⚙ tool(args) → outcome · N ms``, as ``chatthy ask`` prints it on a terminal."""
-    text = _call_text(result.get("tool", "?"), call.get("arguments") or {})
-    status, output = result.get("status"), _short(result.get("result", ""), 40)
-    outcome = output if status == "ok" else f"{status}: {output}"
-    line = _short(f"⚙ {text} → {outcome} · {result.get('duration_ms', 0)} ms", COLLAPSED_WIDTH)
-    return neutralise(line)  # the model chose the arguments; the tool wrote the result
 
 
 class ToolNotes:
@@ -55,7 +46,8 @@ class ToolNotes:
         if kind == "tool_call":
             self.calls[str(data.get("call_id"))] = data
         elif kind == "tool_result":
-            self.view.note_between(result_line(self.calls.get(str(data.get("call_id")), {}), data))
+            # neutralised: the model chose the arguments, the tool wrote the result
+            self.view.note_between(neutralise(result_line(self.calls.get(str(data.get("call_id")), {}), data)))
         elif kind == "approval":
             if self.view.own:
                 self._refuse(data)

@@ -20,7 +20,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from chatthy.cli import output
-from chatthy.cli.chat_listing import _when
+from chatthy.cli.chat_listing import local_time
 from chatthy.cli.fastpath import ENV, parse
 from chatthy.cli.main import TOP_HELP, cli, render_top_help
 
@@ -234,12 +234,12 @@ def test_the_fast_path_never_imports_click_or_the_slow_stdlib(home, fake, daemon
 def test_listing_times_read_by_hand_match_datetime(moment):
     iso = moment.replace(tzinfo=timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
     expected = datetime.fromisoformat(iso.replace("Z", "+00:00")).astimezone().strftime("%Y-%m-%d %H:%M")
-    assert _when(iso) == expected
+    assert local_time(iso) == expected
 
 
 def test_listing_times_in_other_forms_still_read():
-    assert _when(None) == "-"
-    assert _when("not a time") == "not a time"
+    assert local_time(None) == "-"
+    assert local_time("not a time") == "not a time"
     offset = (datetime(2026, 1, 2, 3, 4, tzinfo=timezone(timedelta(hours=2)))).isoformat()
-    assert _when(offset) == datetime.fromisoformat(offset).astimezone().strftime("%Y-%m-%d %H:%M")
-    assert _when("2026-13-40T99:99:99.000Z") == "2026-13-40T99:99:99.000Z"
+    assert local_time(offset) == datetime.fromisoformat(offset).astimezone().strftime("%Y-%m-%d %H:%M")
+    assert local_time("2026-13-40T99:99:99.000Z") == "2026-13-40T99:99:99.000Z"
