@@ -109,8 +109,21 @@ class ReplDriver:
     def send(self, keys: str) -> None:
         self._pipe.send_text(keys)
 
-    def line(self, text: str) -> None:
+    def line(self, text: str, *, busy_ok: bool = False) -> None:
+        """Type ``text`` and Enter. Waits first until no reply is streaming, as a
+        person reads the end of a reply before typing: the REPL refuses messages
+        and history-changing commands while one streams, and the last chunk shows
+        a moment before the reply's end arrives. ``busy_ok``: type at once."""
+        if not busy_ok:
+            self.wait_idle()
         self.send(text + ENTER)
+
+    def wait_idle(self, timeout: float = 15) -> None:
+        deadline = time.monotonic() + timeout
+        while self.repl is not None and self.repl.live.streaming:
+            if self.error is not None or time.monotonic() > deadline:
+                raise AssertionError(f"the reply did not finish; output:\n{self.text[-3000:]}")
+            time.sleep(0.01)
 
     def wait_for(self, predicate, *, timeout: float = 15, what: str = "", raw: bool = False) -> str:
         deadline = time.monotonic() + timeout

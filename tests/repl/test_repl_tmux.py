@@ -82,6 +82,7 @@ def test_edit_and_resend_replaces_the_question(terminal, live_home, fake_clean):
     t.type("teh question")
     t.keys("Enter")
     t.wait_text("You said: teh question")
+    t.wait_text("─ fake-model")  # the reply's end: /edit waits for it
     t.type("/edit")
     t.keys("Enter")
     t.wait_text("edit › teh question")
