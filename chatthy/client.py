@@ -28,13 +28,12 @@ daemon (``chatthy.deferred_sigint``); cancel, then read on to the end frame.
 from __future__ import annotations
 
 import os
-import re
 # The C socket module: socket.py wraps it in IntEnums whose construction
 # costs every client start ~2 ms, and a Unix socket needs none of it. TCP
 # (rare, remote daemons) imports socket.py when it connects.
 import _socket
 import time
-from collections import deque
+from _collections import deque  # collections.deque itself; the package costs starts ~1.5 ms
 
 from chatthy import __version__, errors
 from chatthy.errors import DaemonUnavailable
@@ -48,8 +47,8 @@ if TYPE_CHECKING:
 CALL_TIMEOUT = 60.0  # a unary call that takes longer than this is a daemon bug
 TCP_CONNECT_TIMEOUT = 10.0
 RESUME_DELAYS = (0.0, 0.2, 0.5, 1.0)  # between reconnect attempts of a resumed stream
-# Patterns as strings, compiled (and cached by re) on first use: compiling
-# them at import would cost every client start, and most starts need neither.
+# Patterns as strings, and re imported only where they are used: importing re
+# (with enum) costs every client start ~5 ms, and only TCP clients need them.
 # A live `connect = ...` line (not a comment): only then is config.toml worth parsing.
 _CONNECT_LINE = rb"(?m)^[ \t]*connect[ \t]*="
 _TCP_TARGET = r"tcp://(?:\[(?P<v6>[0-9a-fA-F:.]+)\]|(?P<host>[^\s:/\[\]]+)):(?P<port>\d{1,5})"
@@ -59,6 +58,8 @@ class Remote:
     """A daemon reached over TCP: where, and the public key it must sign with."""
 
     def __init__(self, target: str, daemon_key: str | None) -> None:
+        import re
+
         m = re.fullmatch(_TCP_TARGET, target.strip())
         if m is None:
             raise errors.ConfigError(f"cannot connect to {target!r}: expected tcp://HOST:PORT")
@@ -78,7 +79,11 @@ def remote_daemon(paths: Paths) -> Remote | None:
             raw = fh.read()
     except OSError:
         return None
-    if b"connect" not in raw or not re.search(_CONNECT_LINE, raw):
+    if b"connect" not in raw:
+        return None
+    import re
+
+    if not re.search(_CONNECT_LINE, raw):
         return None
     from chatthy import config
 
@@ -143,7 +148,7 @@ class Client:
                 raise errors.ConfigError(
                     f"no public key for the daemon at {remote.target}: run `chatthy keys show` on that "
                     "machine and set [client] daemon_key (or CHATTHY_DAEMON_KEY) here") from None
-        if not re.fullmatch(r"[0-9a-f]{64}", daemon_key):
+        if len(daemon_key) != 64 or not set(daemon_key) <= set("0123456789abcdef"):
             raise errors.ConfigError(f"the daemon key for {remote.target} is not 64 hex characters")
         key_path = ensure_private_dir(self.paths.config_dir) / CLIENT_KEY
         client_key = read_key_files(lambda: load_or_create_signing_key(key_path))

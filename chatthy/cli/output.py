@@ -7,32 +7,14 @@ and other control characters in text that came from outside are neutralised
 
 from __future__ import annotations
 
-import json
 import os
-import re
 import sys
 
+from chatthy.control_chars import neutralise
 from chatthy.errors import ChatthyError
 
 # Click-free on purpose: the fast path (chatthy/cli/fastpath.py) serves `ask`
 # and `chat list` without importing Click, and they print through this module.
-
-# C0 controls except \t \n, DEL, and C1 controls (0x80-0x9f: 8-bit CSI and friends).
-_CONTROL = r"[\x00-\x08\x0b-\x1f\x7f\x80-\x9f]"  # compiled on first use (most runs print to a pipe)
-
-
-def _caret(match: re.Match) -> str:
-    ch = ord(match.group())
-    if ch == 0x1B:
-        return "^["
-    if ch < 0x20:
-        return "^" + chr(ch + 0x40)
-    return f"\\x{ch:02x}"
-
-
-def neutralise(text: str) -> str:
-    """Make control characters visible instead of letting them act."""
-    return re.sub(_CONTROL, _caret, text)
 
 
 def is_tty(stream=None) -> bool:
@@ -112,6 +94,8 @@ def error_line(message: str) -> None:
 
 
 def print_json(value) -> None:
+    import json  # indented output needs json's Python encoder; only --json pays for it
+
     sys.stdout.write(json.dumps(value, ensure_ascii=False, indent=2) + "\n")
 
 

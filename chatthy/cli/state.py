@@ -6,10 +6,10 @@ one daemon over TCP each have their own "current".
 
 from __future__ import annotations
 
-import json
 import os
 
 from chatthy.paths import Paths, ensure_private_dir
+from chatthy.wire.json_codec import dumps, loads
 
 
 class ClientState:
@@ -28,7 +28,7 @@ class ClientState:
     def load(cls, paths: Paths) -> ClientState:
         try:
             with open(paths.fs("client_state"), encoding="utf-8") as fh:
-                raw = json.load(fh)
+                raw = loads(fh.read())
         except (OSError, ValueError):
             return cls()
         if not isinstance(raw, dict):
@@ -40,5 +40,5 @@ class ClientState:
     def save(self, paths: Paths) -> None:
         ensure_private_dir(paths.state_dir)
         tmp = paths.client_state.with_suffix(".tmp")
-        tmp.write_text(json.dumps({"profile": self.profile, "chat": self.chat}), encoding="utf-8")
+        tmp.write_text(dumps({"profile": self.profile, "chat": self.chat}), encoding="utf-8")
         os.replace(tmp, paths.client_state)

@@ -10,10 +10,10 @@ answer is yes; otherwise (no terminal to ask) it is no.
 
 from __future__ import annotations
 
-import json
 import sys
 
 from chatthy.cli.output import color_enabled, echo, is_quiet, is_tty, neutralise, note, style
+from chatthy.wire.json_codec import dumps
 
 COLLAPSED_WIDTH = 100
 
@@ -24,7 +24,7 @@ def shorten(value, width: int) -> str:
 
 
 def call_text(tool: str, arguments: dict, width: int = 60) -> str:
-    args = ", ".join(f"{k}={json.dumps(v, ensure_ascii=False)}" for k, v in (arguments or {}).items())
+    args = ", ".join(f"{k}={dumps(v, ensure_ascii=False)}" for k, v in (arguments or {}).items())
     return f"{tool}({shorten(args, width)})"
 
 
@@ -87,6 +87,8 @@ class ToolActivity:
         if kind == "tool_call":
             self.calls[data["call_id"]] = data
             if self.verbose:
+                import json  # indented: json's Python encoder, only for --verbose
+
                 args = json.dumps(data.get("arguments") or {}, ensure_ascii=False, indent=2)
                 self._err(f"⚙ {data.get('tool')} (round {data.get('round')}) {args}", at_line_start)
         elif kind == "tool_result":

@@ -6,9 +6,7 @@ version or an attack, and refusing it with a precise reason beats guessing.
 
 from __future__ import annotations
 
-import json
-import re
-
+from chatthy.wire.json_codec import dumps, loads
 from chatthy.wire.errors import BadEnvelope
 from chatthy.wire.limits import DEFAULT_LIMITS, PROTOCOL_VERSION, Limits
 
@@ -36,8 +34,17 @@ def _is_method(value: str) -> bool:
     return 1 <= len(value) <= 64 and value[0] in _METHOD_FIRST and _METHOD_CHARS.issuperset(value)
 
 # Only a \uD800-\uDFFF escape can smuggle a lone surrogate into a str, which
-# would later fail to encode as UTF-8 far from here; scan only when one appears.
-_SURROGATE_ESCAPE = rb"\\u[dD][89a-fA-F]"
+# would later fail to encode as UTF-8 far from here; scan only when one may
+# appear (a false alarm just costs the exact check). Bytes tests, not a regex:
+# importing re costs every client start ~5 ms.
+_SURROGATE_PREFIXES = tuple(b"\\ud" + bytes([c]) for c in b"89abcdef")
+
+
+def _may_hold_surrogate(payload: bytes) -> bool:
+    if b"\\u" not in payload:
+        return False
+    lowered = payload.lower()
+    return any(prefix in lowered for prefix in _SURROGATE_PREFIXES)
 
 
 class Envelope:
@@ -62,9 +69,7 @@ class Envelope:
 
 def dump_payload(fields: dict) -> bytes:
     """Compact UTF-8 JSON: the exact bytes that get signed and sent."""
-    return json.dumps(
-        fields, separators=(",", ":"), ensure_ascii=False, allow_nan=False
-    ).encode("utf-8")
+    return dumps(fields, separators=(",", ":"), ensure_ascii=False, allow_nan=False).encode("utf-8")
 
 
 def _is_int(value: object) -> bool:
@@ -103,10 +108,8 @@ def _check_no_lone_surrogates(value: Any) -> None:
 def _decode(payload: bytes) -> Any:
     try:
         text = payload.decode("utf-8")
-        obj = json.loads(
-            text, object_pairs_hook=_no_duplicates, parse_constant=_refuse_constant
-        )
-        if b"\\u" in payload and re.search(_SURROGATE_ESCAPE, payload):
+        obj = loads(text, object_pairs_hook=_no_duplicates, parse_constant=_refuse_constant)
+        if _may_hold_surrogate(payload):
             _check_no_lone_surrogates(obj)
     except UnicodeError as exc:
         raise BadEnvelope(f"payload is not valid UTF-8: {exc}") from exc

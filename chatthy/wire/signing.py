@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Callable, Iterable
 
 from chatthy.wire.ed25519 import SigningKey, VerifyKey
 from chatthy.wire.envelope import Envelope, dump_payload, parse_envelope
@@ -19,6 +18,7 @@ from chatthy.wire.replay import ReplayCache
 
 TYPE_CHECKING = False  # importing typing costs every client start ~3 ms
 if TYPE_CHECKING:
+    from collections.abc import Callable, Iterable
     from typing import Any
 
 SIGNATURE_SIZE = 64
