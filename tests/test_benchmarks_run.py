@@ -15,8 +15,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 FIGURES = [
     "ask, warm daemon, 20 chunks", "chatthy --help, cold process", "chatthy chat list, cold process",
-    "relay overhead per chunk", "relay throughput", "clients: p50 added latency", "clients: p99 added latency",
-    "clients: errors", "clients: throughput", "daemon CPU per ask", "daemon idle RSS", "client peak RSS",
+    "relay overhead per chunk", "relay throughput", "streams at model pace: p50 added latency",
+    "streams at model pace: p99 added latency", "streams at model pace: errors", "streams at model pace: daemon CPU",
+    "instant replies: throughput", "instant replies: p99 latency", "instant replies: errors",
+    "daemon CPU per ask (at saturation)", "daemon idle RSS", "client peak RSS",
 ]
 
 

@@ -9,6 +9,11 @@ body is encrypted as well as signed. A peer that stops reading cannot make the
 daemon buffer without bound: a send waits for the socket to drain (anyio's
 stream keeps at most about one frame beyond its high-water mark), and a send
 that waits longer than ``send_timeout`` closes the connection.
+
+On a Unix socket a frame the kernel takes at once is written straight to the
+socket, without a trip round the event loop: a streamed reply sends one frame
+per chunk, and that trip (plus a lock and a cancel scope) was a fifth of the
+daemon's cost per chunk.
 """
 
 from __future__ import annotations
@@ -60,6 +65,14 @@ class AsyncChannel:
         self._authenticated = False
         self._first_deadline: float | None = None
         self._send_lock = anyio.Lock()
+        # The fast path writes to the socket itself, so only where anyio's own
+        # send does the same (a Unix stream on asyncio: raw socket sends, no
+        # transport buffer that our bytes could overtake).
+        self._raw_socket = None
+        if isinstance(stream, anyio.abc.UNIXSocketStream) and cipher is None:
+            raw = stream.extra(anyio.abc.SocketAttribute.raw_socket, None)
+            if raw is not None and type(stream).send.__module__.endswith("_asyncio"):
+                self._raw_socket = raw
 
     @property
     def peer_key(self) -> str | None:
@@ -79,21 +92,40 @@ class AsyncChannel:
         A peer that does not take the frame within ``send_timeout`` seconds is
         cut off: the stream is closed and ``anyio.BrokenResourceError`` raised.
         """
+        raw = self._raw_socket
+        lock = self._send_lock
+        if raw is not None and not lock.locked():
+            frame = encode_frame(body, self._limits.max_frame)
+            lock.acquire_nowait()  # held from before the first byte: nothing can interleave
+            try:
+                try:
+                    sent = raw.send(frame)
+                except BlockingIOError:
+                    sent = 0
+                except OSError as exc:
+                    raise anyio.BrokenResourceError(str(exc)) from exc
+                if sent < len(frame):  # the kernel's buffer is full: wait for it, with the timeout
+                    await self._send_frame(frame[sent:])
+            finally:
+                lock.release()
+            return
         async with self._send_lock:
             # Encrypted under the lock: the nonce counter must follow wire order.
             if self._cipher is not None:
                 body = self._cipher.seal(body)
-            frame = encode_frame(body, self._limits.max_frame)
-            # Transport failures (anyio.BrokenResourceError, ...) propagate as they are.
-            if self._send_timeout is None:
-                await self._stream.send(frame)
-                return
-            with anyio.move_on_after(self._send_timeout) as scope:
-                await self._stream.send(frame)
-            if scope.cancelled_caught:
-                self.cut_off = f"the peer read nothing for {self._send_timeout:g} s; connection closed"
-                await anyio.aclose_forcefully(self._stream)
-                raise anyio.BrokenResourceError(self.cut_off)
+            await self._send_frame(encode_frame(body, self._limits.max_frame))
+
+    async def _send_frame(self, frame: bytes) -> None:
+        # Transport failures (anyio.BrokenResourceError, ...) propagate as they are.
+        if self._send_timeout is None:
+            await self._stream.send(frame)
+            return
+        with anyio.move_on_after(self._send_timeout) as scope:
+            await self._stream.send(frame)
+        if scope.cancelled_caught:
+            self.cut_off = f"the peer read nothing for {self._send_timeout:g} s; connection closed"
+            await anyio.aclose_forcefully(self._stream)
+            raise anyio.BrokenResourceError(self.cut_off)
 
     def _open(self, body: bytes) -> Envelope:
         cipher = self._cipher

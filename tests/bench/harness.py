@@ -33,7 +33,9 @@ class Row:
 
     @property
     def ratio(self) -> float:
-        return self.value / self.baseline if self.baseline else float("inf")
+        if not self.baseline:  # a count that must be zero (errors)
+            return 0.0 if self.value == 0 else float("inf")
+        return self.value / self.baseline
 
     @property
     def verdict(self) -> str:
@@ -65,10 +67,17 @@ def time_command(argv: list[str], *, env: dict, runs: int, stdin: bytes | None =
 
 
 class FakeProvider:
-    """The fake provider server as its own process (it must not share our GIL)."""
+    """The fake provider server as its own process (it must not share our GIL).
+
+    ``chunk_delay``: seconds between the echo reply's chunks (0: as fast as it can).
+    """
+
+    def __init__(self, chunk_delay: float = 0.0) -> None:
+        self.chunk_delay = chunk_delay
 
     def __enter__(self) -> FakeProvider:
-        self.proc = subprocess.Popen([PYTHON, "-m", "tests.fakes.provider_server", "--port", "0"],
+        self.proc = subprocess.Popen([PYTHON, "-m", "tests.fakes.provider_server", "--port", "0",
+                                      "--chunk-delay", str(self.chunk_delay)],
                                      cwd=ROOT, stdout=subprocess.PIPE, text=True)
         line = self.proc.stdout.readline().strip()
         if not line.startswith("READY "):
@@ -94,9 +103,12 @@ def compile_bytecode() -> None:
 
 
 class Instance:
-    """A chatthy home in a temp dir with a warm daemon pointed at the fake provider."""
+    """A chatthy home in a temp dir with a warm daemon pointed at the fake provider.
 
-    def __init__(self, provider_url: str) -> None:
+    ``paced_url``: a second fake, pacing its replies, configured as provider "paced".
+    """
+
+    def __init__(self, provider_url: str, paced_url: str | None = None) -> None:
         self.root = Path(tempfile.mkdtemp(prefix="chb-", dir="/tmp"))
         self.env = {k: v for k, v in os.environ.items()
                     if not k.startswith(("CHATTHY_", "XDG_")) and k != "PYTHONDONTWRITEBYTECODE"}
@@ -109,7 +121,10 @@ class Instance:
         (self.root / "c" / "config.toml").write_text(
             'default_provider = "fake"\n[providers.fake]\nkind = "openai"\n'
             f'base_url = "{provider_url}/v1"\napi_key_env = "FAKE_API_KEY"\nmodel = "fake-model"\n'
-            "context_length = 100000\nmax_tokens = 1000\nmax_retries = 0\n")
+            "context_length = 100000\nmax_tokens = 1000\nmax_retries = 0\n"
+            + (f'[providers.paced]\nkind = "openai"\nbase_url = "{paced_url}/v1"\napi_key_env = "FAKE_API_KEY"\n'
+               'model = "fake-model"\ncontext_length = 100000\nmax_tokens = 1000\nmax_retries = 0\n'
+               if paced_url else ""))
 
     def __enter__(self) -> Instance:
         compile_bytecode()

@@ -12,6 +12,7 @@ Routes: ``POST /v1/chat/completions`` (OpenAI), ``POST /v1/messages``
 Standalone, for benchmarks and manual use::
 
     python -m tests.fakes.provider_server --port 0     # prints "READY <url>"
+    python -m tests.fakes.provider_server --chunk-delay 0.02   # echo paced like a model
 """
 
 from __future__ import annotations
@@ -47,10 +48,11 @@ class FakeProviderServer:
     """The fake provider: ``with FakeProviderServer() as fake: ...``."""
 
     def __init__(self, host: str = "127.0.0.1", port: int = 0,
-                 models: Iterable[str] = DEFAULT_MODELS) -> None:
+                 models: Iterable[str] = DEFAULT_MODELS, chunk_delay: float = 0.0) -> None:
         self.host = host
         self.port = port
         self.models = list(models)
+        self.chunk_delay = chunk_delay  # seconds between chunks of the unscripted (echo) reply
         self._lock = threading.Lock()
         self._replies: deque[Reply] = deque()
         self._requests: list[RecordedRequest] = []
@@ -145,7 +147,9 @@ class FakeProviderServer:
         with self._lock:
             if self._replies:
                 return self._replies.popleft()
-        return default_reply(body)
+        reply = default_reply(body)
+        reply.delay = self.chunk_delay
+        return reply
 
     def _track(self, conn: socket.socket, active: bool) -> None:
         with self._lock:
@@ -323,10 +327,12 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="Fake OpenAI + Anthropic provider server.")
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=0)
+    parser.add_argument("--chunk-delay", type=float, default=0.0, metavar="SECONDS",
+                        help="pace the echo reply like a model: this long between chunks")
     args = parser.parse_args(argv)
     done = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: done.set())
-    with FakeProviderServer(args.host, args.port) as fake:
+    with FakeProviderServer(args.host, args.port, chunk_delay=args.chunk_delay) as fake:
         print(f"READY {fake.url}", flush=True)
         try:
             while not done.wait(0.5):

@@ -264,3 +264,32 @@ async def test_async_clean_close(socket_path):
         assert (await conn.daemon.receive()).method == "a"
         with pytest.raises(ConnectionClosed):
             await conn.daemon.receive()
+
+
+@pytest.mark.anyio
+async def test_async_a_frame_bigger_than_the_socket_buffer_goes_out_whole_and_first(socket_path):
+    """The direct write takes what the kernel accepts; the rest waits, holding the
+    channel, so a frame sent meanwhile cannot land inside the first."""
+    async with Connection(socket_path, DEFAULT_LIMITS) as conn:
+        await anyio.to_thread.run_sync(lambda: conn.client.send("request", "r1", method="chat.send"))
+        await conn.daemon.receive()
+        await conn.daemon.send("ack", "r1")  # the client knows the daemon now: big frames allowed
+        assert (await anyio.to_thread.run_sync(lambda: conn.client.receive(timeout=5))).type == "ack"
+        big = "b" * 3_000_000  # far beyond a Unix socket's buffer
+        done = []
+
+        async def send(id, text):
+            await conn.daemon.send("chunk", id, seq=0, data={"text": text})
+            done.append(id)
+
+        async with anyio.create_task_group() as tg:
+            tg.start_soon(send, "big", big)
+            await anyio.sleep(0.05)  # the big frame is stuck on a full buffer: nobody reads yet
+            assert done == []
+            tg.start_soon(send, "small", "s")
+            await anyio.sleep(0.05)
+            assert done == []  # waits its turn behind the big one
+            first, second = await anyio.to_thread.run_sync(
+                lambda: [conn.client.receive(timeout=10) for _ in range(2)])
+        assert (first.id, len(first.data["text"]), second.id) == ("big", len(big), "small")
+        assert done == ["big", "small"]
