@@ -30,7 +30,11 @@ from chatthy.repl.link import DaemonLink, StreamWorker
 from chatthy.repl.live import LiveChat
 from chatthy.repl.prompt import build_session
 from chatthy.repl.screen import Screen
-from chatthy.repl.state import ChatInfo, Modes, ReplOptions
+from chatthy.repl.state import ChatInfo, Modes, PendingApproval, ReplOptions
+
+# A tool waiting for approval is answered as `chatthy ask` answers it: y, n or a
+# (or the word) and Enter; Enter alone is no.
+APPROVAL_ANSWERS = {"": "no", "y": "yes", "yes": "yes", "n": "no", "no": "no", "a": "always", "always": "always"}
 
 FLASH_SECONDS = 3.0
 RECENT_MESSAGES = 4
@@ -260,8 +264,42 @@ class Repl:
             raise BadRequest("this chat has no messages yet")
         return self.chat.name
 
+    # -- tool approvals ---------------------------------------------------------------------
+    def ask_approval(self, call_id: str, tool: str) -> None:
+        """A tool of our reply asks to run: the prompt asks the user (y / n / a)."""
+        self.modes.approval = PendingApproval(call_id, tool)
+        self.flash(f"{tool} wants to run: y runs it, n refuses, a runs it and stops asking in this chat")
+
+    def approval_settled(self, call_id: str | None = None) -> None:
+        """Answered (here or elsewhere), timed out, or the reply ended: stop asking."""
+        pending = self.modes.approval
+        if pending is not None and (call_id is None or pending.call_id == call_id):
+            self.modes.approval = None
+            if self.flash_state and self.flash_state[0].startswith(f"{pending.tool} wants to run"):
+                self.flash_state = None  # its hint is stale now
+            app = get_app_or_none()
+            if app is not None and app.is_running:
+                app.invalidate()
+
+    def answer_approval(self, answer: str) -> None:
+        pending = self.modes.approval
+        if pending is None:
+            return
+        self.approval_settled()
+
+        async def send() -> None:
+            try:
+                await self.call("tools.approve", call_id=pending.call_id, answer=answer)
+            except ChatthyError as exc:  # timed out or the reply went away meanwhile
+                self.show_error(exc)
+
+        self.spawn(send())
+
     # -- input ----------------------------------------------------------------------------
     async def handle(self, text: str) -> None:
+        if self.modes.approval is not None and text.strip().lower() in APPROVAL_ANSWERS:
+            self.answer_approval(APPROVAL_ANSWERS[text.strip().lower()])
+            return
         if self.modes.editing is not None:
             self.modes.editing = None
             if not text.strip():

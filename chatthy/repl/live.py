@@ -86,6 +86,8 @@ class ReplyView:
         if self.done:
             return
         self.done = True
+        if self.own:
+            self.repl.approval_settled()  # the reply is over: nothing waits for an answer any more
         screen = self.repl.screen
         screen.rows(self.md.finish())
         screen.set_tail([])

@@ -26,6 +26,7 @@ STYLE = Style.from_dict({
     "prompt": "bold",
     "prompt.command": "bold ansiyellow",
     "prompt.edit": "bold ansicyan",
+    "prompt.approval": "bold ansimagenta",
     "bottom-toolbar": "noreverse bg:#303030 #d0d0d0",
     "bottom-toolbar.key": "bold",
     "bottom-toolbar.flag": "ansiyellow",
@@ -40,7 +41,10 @@ def message(repl: Repl):
     fragments = []
     if repl.screen.tail and not (app is not None and app.is_done):
         fragments.extend(to_formatted_text(ANSI(repl.screen.tail + "\n")))
-    if repl.modes.editing is not None:
+    if repl.modes.approval is not None:
+        fragments.append(("class:prompt.approval",
+                          f"run {repl.modes.approval.tool}? [y]es / [n]o / [a]lways in this chat › "))
+    elif repl.modes.editing is not None:
         fragments.append(("class:prompt.edit", "edit › "))
     elif repl.modes.command:
         fragments.append(("class:prompt.command", "cmd › "))

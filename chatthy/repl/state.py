@@ -43,6 +43,14 @@ class ChatInfo:
 
 
 @dataclass(frozen=True)
+class PendingApproval:
+    """A tool call of our reply waiting for the user's y / n / a."""
+
+    call_id: str
+    tool: str
+
+
+@dataclass(frozen=True)
 class PendingImage:
     """An image ``/image`` read and checked, waiting for the next question."""
 
@@ -68,6 +76,7 @@ class Modes:
     rag_next: str | None = None  # /rag QUERY: the next question searches QUERY
     images: list[PendingImage] = field(default_factory=list)  # /image: go with the next question
     images_sent: tuple | None = None  # (worker, images) of the ask in flight, until it starts
+    approval: PendingApproval | None = None  # a confirm tool waiting for y / n / a (chatthy/repl/tool_notes.py)
 
     def take_rag(self) -> str | None:
         """The ``rag`` of the question being sent: "" searches with the question; None: no retrieval.

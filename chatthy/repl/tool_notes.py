@@ -7,24 +7,26 @@ ended first, so the line never lands inside it, and the text after the call
 starts a new block. ``tools_missing`` and ``tool_limit`` notices are one line
 each.
 
-Approvals (a tool with ``confirm = true``): the REPL does not ask; for a
-reply of ours it says so in one line and answers "no" at once, rather than
-letting the daemon wait out ``[tools] approval_timeout``. For another
-client's reply we only follow: that client asks.
+Approvals (a tool with ``confirm = true``), for a reply of ours: one line
+says what the model wants to run, and the prompt asks
+``run stamp? [y]es / [n]o / [a]lways in this chat``, answered as ``chatthy
+ask`` is (y, n or a and Enter; Enter alone is no). The reply waits; with no
+answer within ``[tools] approval_timeout`` the daemon says no. The result
+line that follows says what happened. For another client's reply we only
+follow: that client asks.
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from chatthy.cli.tool_activity import result_line
-from chatthy.errors import ChatthyError
+from chatthy.cli.tool_activity import call_text, result_line
 from chatthy.render.sanitise import neutralise
 
 if TYPE_CHECKING:
     from chatthy.repl.live import ReplyView
 
-SHOWN = ("tool_call", "tool_result", "approval", "tools_missing", "tool_limit")
+SHOWN = ("tool_call", "tool_result", "approval", "approval_result", "tools_missing", "tool_limit")
 
 
 class ToolNotes:
@@ -50,20 +52,16 @@ class ToolNotes:
             self.view.note_between(neutralise(result_line(self.calls.get(str(data.get("call_id")), {}), data)))
         elif kind == "approval":
             if self.view.own:
-                self._refuse(data)
+                self._ask(data)
+        elif kind == "approval_result":
+            self.view.repl.approval_settled(str(data.get("call_id")))
         else:  # tools_missing, tool_limit
             self.view.note_between(neutralise(f"chatthy: {data.get('message', kind)}"))
 
-    def _refuse(self, data: dict) -> None:
-        repl = self.view.repl
-        self.view.note_between(neutralise(f"tool {data.get('tool', '?')} needs approval: refused ")
-                               + "(use `chatthy ask -y` or set confirm = false)")
-        call_id = data.get("call_id")
-
-        async def answer() -> None:
-            try:
-                await repl.link.call("tools.approve", call_id=call_id, answer="no")
-            except ChatthyError:
-                pass  # timed out or went away meanwhile: the daemon said no already
-
-        repl.spawn(answer())
+    def _ask(self, data: dict) -> None:
+        call = call_text(str(data.get("tool", "?")), data.get("arguments") or {}, 200)
+        timeout = data.get("timeout")
+        wait = f" (no answer in {timeout:g} s = no)" if isinstance(timeout, (int, float)) else ""
+        # neutralised: the model chose the arguments
+        self.view.note_between(neutralise(f"⚙ the model wants to run {call}{wait}"))
+        self.view.repl.ask_approval(str(data.get("call_id")), str(data.get("tool", "?")))

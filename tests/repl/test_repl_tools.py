@@ -1,4 +1,4 @@
-"""A reply's tool activity in the REPL: one line per call between the reply's text; approvals refused at once.
+"""A reply's tool activity in the REPL: one line per call between the reply's text; approvals asked y/n/a.
 
 The real REPL through prompt-toolkit's pipe input, the real daemon with the
 calculator and a ``confirm = true`` tool on in every chat, the fake provider
@@ -83,18 +83,73 @@ def test_the_round_limit_is_one_notice(repl_driver, fake_clean):
     assert len(notices) == 1 and "1" in notices[0], shown
 
 
-def test_an_approval_is_refused_at_once_with_a_hint(repl_driver, fake_clean):
-    fake_clean.script(ToolCalls([("s1", "stamp", {"text": "hello"})]), Text(["Not stamped."]))
-    r = repl_driver(chat=unique("stamp"))
+def ask_for_a_stamp(r, fake, mark):
+    fake.script(ToolCalls([("s1", "stamp", {"text": "hello"})]), Text(["Done."]))
+    r.line("Stamp hello")
+    r.wait_text('⚙ the model wants to run stamp(text="hello") (no answer in 60 s = no)', after=mark)
+    r.wait_text("run stamp? [y]es / [n]o / [a]lways in this chat ›", after=mark)
+
+
+def test_y_runs_a_tool_that_asks(repl_driver, fake_clean):
+    r = repl_driver(chat=unique("stamp-yes"))
+    mark = r.mark()
+    ask_for_a_stamp(r, fake_clean, mark)
+    r.line("y", busy_ok=True)  # the reply waits for the answer
+    r.wait_text("─ fake-model", after=mark, timeout=20)
+    shown = r.text[mark:]
+    asked, ran = shown.index("the model wants to run"), shown.index('⚙ stamp(text="hello") → STAMPED:hello · ')
+    assert asked < ran < shown.rindex("Done.")  # rindex: the scrollback, not the live tail above the prompt
+    assert tool_results(fake_clean) == ["STAMPED:hello\n"]
+    r.wait_idle()
+    assert r.repl.modes.approval is None
+
+
+def test_n_refuses_it_and_the_model_is_told(repl_driver, fake_clean):
+    r = repl_driver(chat=unique("stamp-no"))
     mark = r.mark()
     started = time.monotonic()
-    r.line("Stamp hello")
+    ask_for_a_stamp(r, fake_clean, mark)
+    r.line("n", busy_ok=True)
     r.wait_text("─ fake-model", after=mark, timeout=20)
-    took = time.monotonic() - started
-    shown = r.text[mark:]
-    hint = shown.index("tool stamp needs approval: refused (use `chatthy ask -y` or set confirm = false)")
-    line = shown.index('⚙ stamp(text="hello") → refused: not run: the user said no · ')
-    assert hint < line < shown.rindex("Not stamped.")  # rindex: the scrollback, not the live tail above the prompt
-    assert took < 15  # answered, not waited out (approval_timeout = 60)
+    assert time.monotonic() - started < 15  # answered, not waited out (approval_timeout = 60)
+    assert '⚙ stamp(text="hello") → refused: not run: the user said no · ' in r.text[mark:]
     assert tool_results(fake_clean) == ["not run: the user said no"]
-    assert "STAMPED" not in shown
+
+
+def test_always_runs_it_and_stops_asking_in_this_chat(repl_driver, fake_clean):
+    r = repl_driver(chat=unique("stamp-always"))
+    mark = r.mark()
+    ask_for_a_stamp(r, fake_clean, mark)
+    r.line("always", busy_ok=True)  # the word works too
+    r.wait_text("─ fake-model", after=mark, timeout=20)
+    assert tool_results(fake_clean) == ["STAMPED:hello\n"]
+    mark = r.mark()
+    fake_clean.script(ToolCalls([("s2", "stamp", {"text": "again"})]), Text(["Again."]))
+    r.line("Stamp again")
+    r.wait_text("─ fake-model", after=mark, timeout=20)
+    assert "the model wants to run" not in r.text[mark:] and "stamp wants to run" not in r.text[mark:]
+    assert tool_results(fake_clean)[-1] == "STAMPED:again\n"  # earlier rounds are history
+
+
+def test_enter_alone_is_no_and_other_text_is_not_an_answer(repl_driver, fake_clean):
+    r = repl_driver(chat=unique("stamp-enter"))
+    mark = r.mark()
+    ask_for_a_stamp(r, fake_clean, mark)
+    r.line("what does it stamp?", busy_ok=True)  # a question, not an answer: kept for later
+    r.wait_text("a reply is still streaming", after=mark)
+    assert r.repl.modes.approval is not None
+    r.send("\x15")  # Ctrl-U: the kept question goes
+    r.line("", busy_ok=True)
+    r.wait_text("─ fake-model", after=mark, timeout=20)
+    assert tool_results(fake_clean) == ["not run: the user said no"]
+
+
+def test_ctrl_c_cancels_the_reply_and_the_question(repl_driver, live_home, fake_clean):
+    r = repl_driver(chat=unique("stamp-cancel"))
+    mark = r.mark()
+    ask_for_a_stamp(r, fake_clean, mark)
+    r.send("\x03")
+    r.wait_text("cancelled: the partial reply is kept", after=mark, timeout=20)
+    r.wait_idle()
+    assert r.repl.modes.approval is None
+    assert "run stamp?" not in r.text[r.mark() - 200:]
