@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from typing import Any
 
-from .base import END, SDKProvider, neutral_stop_reason
+from .base import END, SDKProvider, aiohttp_client, neutral_stop_reason
 from .events import Done, Event, TextDelta, ToolCall, Usage
 from .request import ChatRequest
 
@@ -33,11 +33,13 @@ class AnthropicMessagesProvider(SDKProvider):
         s = self.settings
         # An explicit api_key also stops the SDK from looking for profiles,
         # workload identity or ANTHROPIC_AUTH_TOKEN.
+        timeout = anthropic.Timeout(s.timeout, connect=s.connect_timeout)
         return anthropic.AsyncAnthropic(
             api_key=api_key,
             base_url=self.base_url,
-            timeout=anthropic.Timeout(s.timeout, connect=s.connect_timeout),
+            timeout=timeout,
             max_retries=s.max_retries,
+            http_client=aiohttp_client(anthropic, timeout),  # chatthy/llm/base.py says why
         )
 
     def build_body(self, req: ChatRequest) -> dict[str, Any]:

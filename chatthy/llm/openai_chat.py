@@ -15,7 +15,7 @@ from collections.abc import AsyncIterator
 from typing import Any
 from urllib.parse import urlsplit
 
-from .base import END, SDKProvider, neutral_stop_reason
+from .base import END, SDKProvider, aiohttp_client, neutral_stop_reason
 from .events import Done, Event, TextDelta, ToolCall, Usage
 from .request import ChatRequest
 
@@ -32,11 +32,13 @@ class OpenAIChatProvider(SDKProvider):
         import openai
 
         s = self.settings
+        timeout = openai.Timeout(s.timeout, connect=s.connect_timeout)
         return openai.AsyncOpenAI(
             base_url=self.base_url,
             api_key=api_key,
-            timeout=openai.Timeout(s.timeout, connect=s.connect_timeout),
+            timeout=timeout,
             max_retries=s.max_retries,
+            http_client=aiohttp_client(openai, timeout),  # chatthy/llm/base.py says why
         )
 
     @property

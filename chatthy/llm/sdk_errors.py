@@ -6,7 +6,9 @@ and anthropic families alike (both are Stainless-generated and share names).
 Mid-stream transport failures are not always wrapped by the SDKs (anthropic
 lets httpx2's ReadTimeout / RemoteProtocolError through while openai wraps
 them), so the transport classes are recognised too, anywhere in the chain of
-causes.
+causes. Under the aiohttp transport the SDKs' adapter maps every aiohttp
+connection error, a refused connect included, to httpx's ConnectTimeout; the
+aiohttp error it chains says what really happened, so it is believed first.
 
 Messages look like::
 
@@ -32,7 +34,7 @@ from typing import Any
 from chatthy.errors import ProviderError
 
 _SDKS = ("openai", "anthropic")
-_TRANSPORTS = ("httpx2", "httpx", "httpcore2", "httpcore", "h11", "anyio")
+_TRANSPORTS = ("httpx2", "httpx", "httpcore2", "httpcore", "h11", "anyio", "aiohttp")
 _MAX_MESSAGE = 500
 
 # Short words for the statuses users meet; others use the HTTP reason phrase.
@@ -160,12 +162,20 @@ def _find_transport(exc: BaseException) -> BaseException | None:
     for e in _chain(exc):
         names = _class_names(e, _TRANSPORTS)
         if names & {"TransportError", "RequestError", "NetworkError", "ProtocolError",
-                    "EndOfStream", "BrokenResourceError", "ClosedResourceError"}:
+                    "EndOfStream", "BrokenResourceError", "ClosedResourceError", "ClientError"}:
             return e
     return None
 
 
 def _timeout_kind(exc: BaseException) -> str | None:
+    for e in _chain(exc):
+        names = _class_names(e, ("aiohttp",))
+        if names:
+            if "ConnectionTimeoutError" in names:
+                return "connect"
+            if "ServerTimeoutError" in names:  # SocketTimeoutError: sock_read
+                return "read"
+            return None  # refused, reset, disconnected: not a timeout, whatever it was mapped to
     for e in _chain(exc):
         names = _class_names(e, _TRANSPORTS)
         for kind in ("connect", "read", "write", "pool"):
