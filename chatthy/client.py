@@ -10,8 +10,9 @@ key pinned in the config dir before it is looked at.
         for kind, data in stream: ...      # ("event", {...}) / ("chunk", {"text": ...})
         stream.result                      # data of the closing frame
 
-A stream that loses its connection reconnects and resumes from the last
-``seq`` it has (``gen.attach``), so the user sees no gap and no duplicate.
+A stream (``chatthy.client_stream``) that loses its connection reconnects and
+resumes from the last ``seq`` it has (``gen.attach``), so the user sees no gap
+and no duplicate.
 
 Where the daemon is: the local Unix socket (the default, and the fast path:
 nothing is read but the key files), or a daemon on another machine over TCP
@@ -20,9 +21,6 @@ public key comes from ``CHATTHY_DAEMON_KEY`` / ``[client] daemon_key`` (else
 ``daemon.pub``). TCP frames are encrypted as well as signed
 (``chatthy.wire.box``), and a remote daemon is never autostarted.
 
-Ctrl-C during a stream never loses a frame: it waits while a frame is read,
-checked and reordered, and acts at once while the client waits for the
-daemon (``chatthy.deferred_sigint``); cancel, then read on to the end frame.
 """
 
 from __future__ import annotations
@@ -32,7 +30,6 @@ import os
 # costs every client start ~2 ms, and a Unix socket needs none of it. TCP
 # (rare, remote daemons) imports socket.py when it connects.
 import _socket
-import time
 from _collections import deque  # collections.deque itself; the package costs starts ~1.5 ms
 
 from chatthy import __version__, errors
@@ -44,9 +41,10 @@ TYPE_CHECKING = False  # typing itself costs ~3 ms of every client start
 if TYPE_CHECKING:
     from typing import Any
 
+    from chatthy.client_stream import Stream
+
 CALL_TIMEOUT = 60.0  # a unary call that takes longer than this is a daemon bug
 TCP_CONNECT_TIMEOUT = 10.0
-RESUME_DELAYS = (0.0, 0.2, 0.5, 1.0)  # between reconnect attempts of a resumed stream
 # Patterns as strings, and re imported only where they are used: importing re
 # (with enum) costs every client start ~5 ms, and only TCP clients need them.
 # A live `connect = ...` line (not a comment): only then is config.toml worth parsing.
@@ -211,7 +209,7 @@ class Client:
     def _verified(self) -> bool:
         return self._channel is not None and self._heard_from_daemon
 
-    def _send(self, type_: str, request_id: str, **fields) -> None:
+    def send_frame(self, type_: str, request_id: str, **fields) -> None:
         # Until a connection has proven itself, the daemon caps frames at 64 KiB
         # (a stranger must not make it buffer more). A big first request (a long
         # prompt on stdin) is therefore preceded by a small hello.
@@ -224,7 +222,7 @@ class Client:
             self.close()
             raise DaemonUnavailable(f"lost the connection to the daemon: {exc.strerror or exc}") from exc
 
-    def _receive_for(self, request_id: str, timeout: float | None, interrupts=None):
+    def receive_for(self, request_id: str, timeout: float | None, interrupts=None):
         """The next frame for ``request_id``; frames for other ids wait their turn.
 
         ``interrupts``: the caller's entered ``DeferredSigint`` (see Stream.__next__).
@@ -260,9 +258,9 @@ class Client:
 
     def call(self, method: str, **params: Any) -> Any:
         request_id = os.urandom(8).hex()
-        self._send("request", request_id, method=method, params=_clean(params))
+        self.send_frame("request", request_id, method=method, params=_clean(params))
         while True:
-            env = self._receive_for(request_id, CALL_TIMEOUT)
+            env = self.receive_for(request_id, CALL_TIMEOUT)
             if env.type == "end":
                 return env.data
             if env.type == "error":
@@ -270,6 +268,8 @@ class Client:
             # a unary method sends nothing else; ignore stray events
 
     def stream(self, method: str, **params: Any) -> Stream:
+        from chatthy.client_stream import Stream  # only streaming commands need it
+
         return Stream(self, method, _clean(params))
 
 
@@ -298,148 +298,3 @@ def read_key_files(load):
 
 def _clean(params: dict) -> dict:
     return {k: v for k, v in params.items() if v is not None}
-
-
-class Stream:
-    """Iterate ``(kind, data)`` pairs of a streaming request, in order, verified."""
-
-    def __init__(self, client: Client, method: str, params: dict) -> None:
-        self.client = client
-        self.method = method
-        self.params = params
-        self.request_id = os.urandom(8).hex()
-        self.result: dict | None = None
-        self.start: dict | None = None
-        self._assembler = None
-        self._resumed = 0
-        self._ready: deque = deque()
-        self._done = False
-        self._abandoned = False  # cancelled before its request went out
-        self._interrupts = None  # a DeferredSigint, made on the first frame
-
-    @property
-    def text(self) -> str:
-        return self._assembler.text if self._assembler else ""
-
-    def cancel(self) -> None:
-        """Ask the daemon to stop this stream's work (Ctrl-C on an ask).
-
-        Read on to the closing frame afterwards: it says how the reply ended.
-        """
-        if self._done:
-            return
-        if self._assembler is None:
-            self._abandoned = True  # the request never goes out; iterating ends at once
-            return
-        generation = (self.start or {}).get("generation") if self._resumed else None
-        try:
-            if generation:
-                # After a resume this stream is a gen.attach, and a cancel frame would
-                # only stop following the reply: stop the reply itself (its end frame
-                # then closes the attach). The answer to this request is never read.
-                self.client._send("request", os.urandom(8).hex(), method="gen.cancel",
-                                  params={"generation": generation})
-            else:
-                self.client._send("cancel", self.request_id)
-        except errors.ChatthyError:
-            pass
-
-    def __iter__(self) -> Stream:
-        # One request per Stream: iterating again (e.g. draining after Ctrl-C)
-        # continues the same stream instead of sending the request twice.
-        return self
-
-    def __next__(self) -> tuple[str, Any]:
-        # Not a generator on purpose: a KeyboardInterrupt raised while waiting
-        # for a frame would close a generator for good, and the caller must be
-        # able to send a cancel and then keep reading to the closing frame.
-        if self._ready:
-            return self._ready.popleft()
-        if self._done:
-            raise StopIteration
-        if self._interrupts is None:
-            from chatthy.deferred_sigint import DeferredSigint
-
-            self._interrupts = DeferredSigint()
-            self.client.connect()  # may start the daemon: Ctrl-C stays immediate, nothing is sent yet
-        # From the request to the hand-over of a frame, Ctrl-C waits until the
-        # state is whole (a frame half read, verified or reordered would be lost
-        # for good); only the wait for the daemon stays interruptible at once.
-        # A held Ctrl-C is raised on leaving, the frame's items kept in _ready.
-        with self._interrupts as interrupts:
-            self._fill(interrupts)
-        return self._ready.popleft()
-
-    def _fill(self, interrupts) -> None:
-        """Read frames until ``_ready`` has items; raises StopIteration at the end."""
-        if self._assembler is None:
-            from chatthy.wire.reorder import StreamAssembler
-
-            if self._abandoned:
-                self._done = True
-                self.result = {"status": "cancelled"}
-                raise StopIteration
-            self._assembler = StreamAssembler(self.request_id)
-            self.client._send("request", self.request_id, method=self.method, params=self.params)
-        while not self._ready:
-            try:
-                env = self.client._receive_for(self.request_id, None, interrupts)
-            except DaemonUnavailable:
-                if not self._can_resume():
-                    raise
-                self._resume()  # held to its end: a half-made resume could not be drained
-                continue
-            if env.type == "chunk":
-                for ready in self._assembler.feed(env):
-                    self._ready.append(("chunk", ready.data))
-            elif env.type == "event":
-                if isinstance(env.data, dict) and env.data.get("kind") == "start" and self.start is None:
-                    self.start = env.data
-                self._ready.append(("event", env.data))
-            elif env.type == "end":
-                data = env.data if isinstance(env.data, dict) else {}
-                self._done = True
-                if "sha256" in data:
-                    self._assembler.finish(env)
-                self.result = data
-                raise StopIteration
-            elif env.type == "error":
-                self._done = True
-                if self._resumed and isinstance(env.data, dict) and env.data.get("code") == "not_found":
-                    raise DaemonUnavailable(self._died_message())  # a new daemon answered
-                raise errors.from_wire(env.data)
-
-    def _can_resume(self) -> bool:
-        return bool(self.start and self.start.get("generation")) and self._resumed < 3
-
-    def _resume(self) -> None:
-        """Reconnect and follow the same generation from the next seq we lack."""
-        from chatthy.wire.reorder import StreamAssembler
-
-        self._resumed += 1
-        self.client.close()
-        old = self._assembler
-        self.request_id = os.urandom(8).hex()
-        self._assembler = StreamAssembler(self.request_id, start_seq=old.next_seq, prefix_text=old.text)
-        params = {"generation": self.start["generation"], "from_seq": old.next_seq}
-        # Never autostart here: a new daemon would not know this generation.
-        autostart, self.client.autostart = self.client.autostart, False
-        try:
-            for attempt, delay in enumerate(RESUME_DELAYS):
-                time.sleep(delay)
-                try:
-                    self.client._send("request", self.request_id, method="gen.attach", params=params)
-                    return
-                except DaemonUnavailable as exc:
-                    if isinstance(exc.__cause__, (FileNotFoundError, ConnectionRefusedError)):
-                        # Nobody listens: the daemon died, and the reply with it.
-                        raise DaemonUnavailable(self._died_message()) from exc
-                    if attempt == len(RESUME_DELAYS) - 1:
-                        raise
-        finally:
-            self.client.autostart = autostart
-
-    def _died_message(self) -> str:
-        chat = (self.start or {}).get("chat", "?")
-        return (f"the daemon stopped during the reply; the text up to its last save is kept "
-                f"in chat {chat!r} (`chatthy chat show {chat}`)")

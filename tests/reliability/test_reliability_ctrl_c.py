@@ -119,7 +119,7 @@ def watch(point: str, client: Client, interrupter: Interrupter, monkeypatch) -> 
     elif point == "open":
         channel._open = interrupter.wrap(channel._open)
     elif point == "receive":  # the client has the envelope; the stream has not stored it yet
-        client._receive_for = interrupter.wrap(client._receive_for)
+        client.receive_for = interrupter.wrap(client.receive_for)
     elif point == "reorder":  # the assembler has taken the chunk; the stream has not queued it yet
         monkeypatch.setattr(StreamAssembler, "feed", interrupter.wrap(StreamAssembler.feed))
 
