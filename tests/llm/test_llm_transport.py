@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import socket
 import time
 from types import SimpleNamespace
 
@@ -11,6 +10,7 @@ import pytest
 
 from chatthy.llm import make_provider
 from chatthy.llm.base import aiohttp_client
+from tests.fakes.blackhole import blackhole_port
 
 from .harness import KINDS, collect, request, stream_once
 
@@ -48,30 +48,17 @@ def test_without_the_extra_the_sdk_default_is_used():
 
 @pytest.mark.parametrize("kind", KINDS)
 def test_a_connect_that_hangs_is_a_connect_timeout(settings_for, kind):
-    """A listener that never accepts (backlog full) makes the connect itself hang."""
-    server = socket.socket()
-    server.bind(("127.0.0.1", 0))
-    server.listen(0)
-    port = server.getsockname()[1]
-    fillers = []
+    """A listener that never accepts (its queue full) makes the connect itself hang."""
+    held: list = []
     try:
-        # Fill the accept backlog so a further connect is never completed.
-        for _ in range(8):
-            s = socket.socket()
-            s.setblocking(False)
-            try:
-                s.connect(("127.0.0.1", port))
-            except BlockingIOError:
-                pass
-            fillers.append(s)
+        port = blackhole_port(held)
         started = time.monotonic()
         events, error = stream_once(settings_for(kind, base_url=f"http://127.0.0.1:{port}/", connect_timeout=0.5,
                                                  timeout=5.0), request())
         took = time.monotonic() - started
     finally:
-        for s in fillers:
+        for s in held:
             s.close()
-        server.close()
     assert events == [] and error is not None
     if "timed out" not in error.message:
         pytest.skip(f"this kernel completed the connect anyway: {error.message}")

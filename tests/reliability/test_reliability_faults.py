@@ -17,6 +17,7 @@ import socket
 
 import pytest
 
+from tests.fakes.blackhole import blackhole_port
 from tests.fakes.replies import HttpError, Malformed, Reset, Stall, StreamError, Text, Truncated
 from tests.reliability.reliability_support import db_query
 
@@ -25,20 +26,7 @@ FAST_RETRY = {"retry-after-ms": "50"}  # the SDKs honour it: keeps retried tests
 
 
 def _blackhole_port() -> int:
-    listener = socket.socket()
-    listener.bind(("127.0.0.1", 0))
-    listener.listen(0)
-    port = listener.getsockname()[1]
-    _held.append(listener)
-    for _ in range(3):  # fill the accept queue: later SYNs are dropped, connects hang
-        filler = socket.socket()
-        filler.setblocking(False)
-        try:
-            filler.connect(("127.0.0.1", port))
-        except BlockingIOError:
-            pass
-        _held.append(filler)
-    return port
+    return blackhole_port(_held)
 
 
 def EXTRA_CONFIG(fake) -> str:  # noqa: N802 - read by the module-scoped fixtures

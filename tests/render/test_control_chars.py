@@ -8,7 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from chatthy.cli.output import neutralise as cli_neutralise
-from chatthy.control_chars import has_controls, neutralise
+from chatthy.control_chars import _visible, has_controls, neutralise
 from chatthy.render.sanitise import neutralise as render_neutralise
 
 # The specification, as it was written with a regex before start-up time mattered.
@@ -16,16 +16,8 @@ SPEC = re.compile(r"[\x00-\x08\x0b-\x1f\x7f\x80-\x9f\u202a-\u202e\u2066-\u2069]"
 
 
 def spec_visible(match: re.Match) -> str:
-    ch = ord(match.group())
-    if ch == 0x1B:
-        return "^["
-    if ch < 0x20:
-        return "^" + chr(ch + 0x40)
-    if ch == 0x7F:
-        return "^?"
-    if ch < 0xA0:
-        return f"\\x{ch:02x}"
-    return f"<U+{ch:04X}>"
+    # How each is shown is pinned by the example test below; this one pins which.
+    return _visible(ord(match.group()))
 
 
 near_controls = st.characters(min_codepoint=0, max_codepoint=0x2100) | st.sampled_from(
@@ -43,4 +35,4 @@ def test_neutralise_matches_the_specification(text):
 
 def test_the_cli_and_the_renderer_share_it():
     assert cli_neutralise is neutralise and render_neutralise is neutralise
-    assert neutralise("a\tb\nc\x1b[2J\x07\x7f\x9b\u202eevil") == "a\tb\nc^[[2J^G^?\\x9b<U+202E>evil"
+    assert neutralise("a\tb\nc\x1b[2J\x07\x7f\x9b\u202eevil\x00\u2069") == "a\tb\nc^[[2J^G^?\\x9b<U+202E>evil^@<U+2069>"
