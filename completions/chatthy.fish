@@ -300,7 +300,7 @@ complete -c chatthy -n '__chatthy_at \'\'' -l color -x -a 'auto always never' -d
 complete -c chatthy -n '__chatthy_at \'\'' -s q -l quiet -d 'No messages on stderr; errors still show.'
 complete -c chatthy -n '__chatthy_at \'\'' -s h -l help -d 'Show this message and exit.'
 complete -c chatthy -n '__chatthy_at \'ask\'' -s c -l chat -x -a '(__chatthy_names)' -d 'Continue chat NAME (created on first use).'
-complete -c chatthy -n '__chatthy_at \'ask\'' -s C -l continue -d 'Continue the current chat (see `chat use`).'
+complete -c chatthy -n '__chatthy_at \'ask\'' -s C -l continue -d 'Continue the current chat: the one you last asked in, opened in the REPL or picked with...'
 complete -c chatthy -n '__chatthy_at \'ask\'' -s n -l new -d 'With -c: fail if NAME exists instead of continuing it.'
 complete -c chatthy -n '__chatthy_at \'ask\'' -s p -l provider -x -a '(__chatthy_names)' -d 'Provider from config.toml.'
 complete -c chatthy -n '__chatthy_at \'ask\'' -s m -l model -x -a '(__chatthy_names)' -d 'Model (default: the chat\'s, else the provider\'s).'

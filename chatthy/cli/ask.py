@@ -14,7 +14,7 @@ from chatthy.cli.asking import run_ask
 @click.command()
 @click.argument("prompt", nargs=-1)
 @click.option("-c", "--chat", metavar="NAME", help="Continue chat NAME (created on first use).")
-@click.option("-C", "--continue", "cont", is_flag=True, help="Continue the current chat (see `chat use`).")
+@click.option("-C", "--continue", "cont", is_flag=True, help="Continue the current chat: the one you last asked in, opened in the REPL or picked with `chat use`.")
 @click.option("-n", "--new", is_flag=True, help="With -c: fail if NAME exists instead of continuing it.")
 @click.option("-p", "--provider", metavar="NAME", help="Provider from config.toml.")
 @click.option("-m", "--model", metavar="NAME", help="Model (default: the chat's, else the provider's).")

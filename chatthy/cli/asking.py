@@ -49,7 +49,7 @@ def run_ask(app, prompt: tuple[str, ...] = (), chat=None, cont=False, new=False,
 
         chat = ClientState.load(app.paths).chat
         if not chat:
-            raise BadRequest("no current chat: pick one with `chatthy chat use NAME`")
+            raise BadRequest("no current chat yet: ask something first, or pick one with `chatthy chat use NAME`")
     if rag and not prompt and not (files or template):
         prompt, rag = (rag,), ""  # `ask --rag "question"`: the value was the prompt, and is the query
     if files or template or variables:
@@ -69,7 +69,13 @@ def run_ask(app, prompt: tuple[str, ...] = (), chat=None, cont=False, new=False,
                                persona=persona, edit_last=edit_last or None, rag=rag,
                                tools=tool_choice(tool_names, tools_mode), attachments=attachments_of(app, attach))
     activity = ToolActivity(app.client, verbose=verbose, approve=approve)
-    result = follow_reply(stream, no_stream=no_stream, quiet=quiet, events=activity.handle, raw=raw)
+    try:
+        result = follow_reply(stream, no_stream=no_stream, quiet=quiet, events=activity.handle, raw=raw)
+    finally:
+        if stream.start and stream.start.get("chat"):  # the chat exists now, whatever became of the reply
+            from chatthy.cli.state import ClientState
+
+            ClientState.remember(app.paths, app.current_profile(), stream.start["chat"])
     if rag is not None:
         from chatthy.cli.vdb import print_citations
 

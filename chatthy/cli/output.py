@@ -138,6 +138,12 @@ def run_cli(group) -> int:
             return group.main(prog_name="chatthy", standalone_mode=False)
         except click.exceptions.Exit as exc:
             return exc.exit_code
+        except click.UsageError as exc:
+            # One line, like every other error, instead of Click's usage block;
+            # the command's --help is where the usage is.
+            where = exc.ctx.command_path if exc.ctx is not None else "chatthy"
+            error_line(f"{exc.format_message()} (see `{where} --help`)")
+            return exc.exit_code
         except click.ClickException as exc:
             exc.show()
             return exc.exit_code

@@ -38,7 +38,22 @@ class ClientState:
         return cls(profile or "default", chat)
 
     def save(self, paths: Paths) -> None:
-        ensure_private_dir(paths.state_dir)
-        tmp = paths.client_state.with_suffix(".tmp")
-        tmp.write_text(dumps({"profile": self.profile, "chat": self.chat}), encoding="utf-8")
-        os.replace(tmp, paths.client_state)
+        # Strings, not pathlib: every `ask` that starts a chat saves it, on the fast path.
+        ensure_private_dir(paths.fs("state_dir"))
+        target = paths.fs("client_state")
+        tmp = target + ".tmp"
+        with open(tmp, "w", encoding="utf-8") as fh:
+            fh.write(dumps({"profile": self.profile, "chat": self.chat}))
+        os.replace(tmp, target)
+
+    @classmethod
+    def remember(cls, paths: Paths, profile: str, chat: str) -> None:
+        """``chat`` (in ``profile``) is where the user last was: ``ask -C`` continues it.
+
+        Only within the current profile: an ask with another ``--profile`` does
+        not switch the current one behind the user's back.
+        """
+        state = cls.load(paths)
+        if state.profile == profile and state.chat != chat:
+            state.chat = chat
+            state.save(paths)

@@ -6,6 +6,8 @@ import json
 import os
 import time
 
+from tests.fakes import HttpError
+
 
 def test_list_show_rename_delete(home, fake, daemon):
     home.run("ask", "-c", "notes", "Remember: my cat is called Bob", check=True)
@@ -46,6 +48,39 @@ def test_chat_use_and_continue(home, fake, daemon):
     assert [m["content"] for m in msgs if m["role"] == "user"] == ["one", "two"]
     out = home.run("chat", "use", "missing")
     assert out.returncode == 4
+
+
+def test_continue_follows_the_chat_you_last_asked_in(home, fake, daemon):
+    """`ask -C` after `ask`: the llm -c habit. Any ask makes its chat the current one."""
+    home.run("ask", "first question", check=True)  # a new, auto-named chat
+    home.run("ask", "-C", "the follow-up", check=True)
+    chats = json.loads(home.run("chat", "list", "--json", check=True).stdout)
+    assert len(chats) == 1 and chats[0]["messages"] == 4
+    home.run("ask", "-c", "named", "in another chat", check=True)
+    home.run("ask", "-C", "continued there", check=True)
+    msgs = json.loads(home.run("chat", "show", "named", "--json").stdout)["messages"]
+    assert [m["content"] for m in msgs if m["role"] == "user"] == ["in another chat", "continued there"]
+    # A failed reply still leaves its chat current: the question is in it.
+    fake.script(HttpError(500))
+    assert home.run("ask", "-c", "broken", "this fails").returncode != 0
+    home.run("ask", "-C", "again", check=True)
+    msgs = json.loads(home.run("chat", "show", "broken", "--json").stdout)["messages"]
+    assert [m["content"] for m in msgs if m["role"] == "user"] == ["this fails", "again"]
+
+
+def test_an_ask_in_another_profile_leaves_the_current_chat_alone(home, fake, daemon):
+    home.run("ask", "-c", "mine", "hello", check=True)
+    home.run("profile", "create", "work", check=True)
+    home.run("--profile", "work", "ask", "-c", "theirs", "hello", check=True)
+    home.run("ask", "-C", "still mine", check=True)
+    msgs = json.loads(home.run("chat", "show", "mine", "--json").stdout)["messages"]
+    assert [m["content"] for m in msgs if m["role"] == "user"] == ["hello", "still mine"]
+
+
+def test_continue_with_nothing_to_continue_says_how(home, fake, daemon):
+    out = home.run("ask", "-C", "what?")
+    assert out.returncode == 2
+    assert out.stderr.count("\n") == 1 and "ask something first" in out.stderr
 
 
 def test_names_are_data(home, fake, daemon):

@@ -118,3 +118,19 @@ def test_file_inputs_accept_dash_for_stdin():
             if isinstance(kind, click.Path) and kind.exists and not kind.allow_dash:
                 refusing.append(f"{ctx.command_path} {param.name}")
     assert refusing == []
+
+
+def test_a_usage_error_is_one_line_with_where_to_look(home):
+    """Like every other error: one line on stderr, exit 2, nothing on stdout."""
+    cases = {
+        ("ask", "--bogus", "hi"): "chatthy: error: No such option '--bogus'. Did you mean",
+        ("chat", "renam", "a", "b"): "chatthy: error: No such command 'renam'. Did you mean 'rename'?",
+        ("chat", "rename", "a"): "chatthy: error: Missing argument 'NEW'. (see `chatthy chat rename --help`)",
+        ("nosuch",): "chatthy: error: No such command 'nosuch'. (see `chatthy --help`)",
+        ("--color", "sometimes", "chat", "list"): "chatthy: error: Invalid value for '--color'",
+    }
+    for args, start in cases.items():
+        out = run(home.env, "--no-autostart", *args)
+        assert out.returncode == 2, (args, out.stderr)
+        assert out.stdout == "" and out.stderr.startswith(start), (args, out.stderr)
+        assert out.stderr.count("\n") == 1 and "Usage:" not in out.stderr, (args, out.stderr)
