@@ -72,6 +72,7 @@ _chatthy() {
             'chat:rename') cmdpath='chat rename' ;;
             'chat:retry') cmdpath='chat retry' ;;
             'chat:rm-message') cmdpath='chat rm-message' ;;
+            'chat:search') cmdpath='chat search' ;;
             'chat:show') cmdpath='chat show' ;;
             'chat:tokens') cmdpath='chat tokens' ;;
             'chat:undo') cmdpath='chat undo' ;;
@@ -83,6 +84,7 @@ _chatthy() {
             'chat list:--persona') skip=1 ;;
             'chat retry:-p'|'chat retry:--provider'|'chat retry:-m'|'chat retry:--model') skip=1 ;;
             'chat rm-message:-c'|'chat rm-message:--chat') skip=1 ;;
+            'chat search:-c'|'chat search:--chat'|'chat search:--role'|'chat search:-n'|'chat search:--limit') skip=1 ;;
             'chat tokens:-p'|'chat tokens:--provider'|'chat tokens:-m'|'chat tokens:--model') skip=1 ;;
             'chat use:-P'|'chat use:--persona'|'chat use:-p'|'chat use:--provider'|'chat use:-m'|'chat use:--model') skip=1 ;;
             'config:edit') cmdpath='config edit' ;;
@@ -166,10 +168,11 @@ _chatthy() {
     case "$cmdpath:$prev" in
         ':--profile'|'ask:-c'|'ask:--chat'|'ask:-p'|'ask:--provider'|'ask:-m'|'ask:--model'|'ask:-P'|'ask:--persona'|'ask:-t'|'ask:--template'|'chat list:--persona'|'chat retry:-p'|'chat retry:--provider'|'chat retry:-m'|'chat retry:--model'|'chat tokens:-p'|'chat tokens:--provider'|'chat tokens:-m'|'chat tokens:--model'|'chat use:-P'|'chat use:--persona'|'chat use:-p'|'chat use:--provider'|'chat use:-m'|'chat use:--model'|'inject:-c'|'inject:--chat'|'inject:-t'|'inject:--template'|'models:-p'|'models:--provider'|'repl:-c'|'repl:--chat'|'run:-c'|'run:--chat'|'run:-p'|'run:--provider'|'run:-m'|'run:--model'|'summarize:-t'|'summarize:--template'|'summarize:-c'|'summarize:--chat'|'summarize:-p'|'summarize:--provider'|'summarize:-m'|'summarize:--model'|'tools list:-c'|'tools list:--chat'|'tools set:-c'|'tools set:--chat'|'usage:-c'|'usage:--chat'|'ws bench:-c'|'ws bench:--chat'|'ws clear:-c'|'ws clear:--chat'|'ws drop:-c'|'ws drop:--chat'|'ws load:-c'|'ws load:--chat'|'ws ls:-c'|'ws ls:--chat'|'ws refresh:-c'|'ws refresh:--chat'|'ws show:-c'|'ws show:--chat'|'ws unbench:-c'|'ws unbench:--chat') _chatthy_names; return ;;
         ':--color') COMPREPLY=($(compgen -W 'auto always never' -- "$cur")); return ;;
-        'ask:-s'|'ask:--system'|'ask:--rag'|'ask:-f'|'ask:--file'|'ask:-v'|'ask:--var'|'ask:-T'|'ask:--tool'|'ask:-a'|'ask:--attach'|'chat edit:--message'|'chat edit:--text'|'chat fork:--at'|'chat import:--name'|'chat rm-message:-c'|'chat rm-message:--chat'|'daemon logs:-n'|'daemon logs:--lines'|'daemon restart:--timeout'|'daemon stop:--timeout'|'doctor:--timeout'|'inject:-v'|'inject:--var'|'keys authorize:--name'|'keys authorize:-n'|'persona set:--tools'|'repl:--style'|'run:-i'|'run:--input'|'run:-v'|'run:--var'|'run:--attach'|'serve:--tcp'|'summarize:-v'|'summarize:--var'|'template new:-d'|'template new:--description'|'template new:-s'|'template new:--system'|'template new:--from'|'usage:--since'|'vdb ingest:-g'|'vdb ingest:--glob'|'vdb ingest:-x'|'vdb ingest:--exclude'|'vdb search:-k'|'ws load:--name') :; return ;;
+        'ask:-s'|'ask:--system'|'ask:--rag'|'ask:-f'|'ask:--file'|'ask:-v'|'ask:--var'|'ask:-T'|'ask:--tool'|'ask:-a'|'ask:--attach'|'chat edit:--message'|'chat edit:--text'|'chat fork:--at'|'chat import:--name'|'chat rm-message:-c'|'chat rm-message:--chat'|'chat search:-c'|'chat search:--chat'|'chat search:-n'|'chat search:--limit'|'daemon logs:-n'|'daemon logs:--lines'|'daemon restart:--timeout'|'daemon stop:--timeout'|'doctor:--timeout'|'inject:-v'|'inject:--var'|'keys authorize:--name'|'keys authorize:-n'|'persona set:--tools'|'repl:--style'|'run:-i'|'run:--input'|'run:-v'|'run:--var'|'run:--attach'|'serve:--tcp'|'summarize:-v'|'summarize:--var'|'template new:-d'|'template new:--description'|'template new:-s'|'template new:--system'|'template new:--from'|'usage:--since'|'vdb ingest:-g'|'vdb ingest:--glob'|'vdb ingest:-x'|'vdb ingest:--exclude'|'vdb search:-k'|'ws load:--name') :; return ;;
         'ask:--tools') COMPREPLY=($(compgen -W 'all none' -- "$cur")); return ;;
         'chat export:-f'|'chat export:--format') COMPREPLY=($(compgen -W 'json md' -- "$cur")); return ;;
         'chat export:-o'|'chat export:--output') _chatthy_files -f; return ;;
+        'chat search:--role') COMPREPLY=($(compgen -W 'user assistant' -- "$cur")); return ;;
         'daemon install:--manager'|'daemon uninstall:--manager') COMPREPLY=($(compgen -W 'systemd launchd' -- "$cur")); return ;;
         'summarize:--type') COMPREPLY=($(compgen -W 'bullets paragraph topics keypoints tldr' -- "$cur")); return ;;
         'vdb search:--mode') COMPREPLY=($(compgen -W 'hybrid vector text' -- "$cur")); return ;;
@@ -189,6 +192,7 @@ _chatthy() {
             'chat rename') COMPREPLY=($(compgen -W '-h --help' -- "$cur")) ;;
             'chat retry') COMPREPLY=($(compgen -W '-p --provider -m --model --no-stream -r --raw -q --quiet -h --help' -- "$cur")) ;;
             'chat rm-message') COMPREPLY=($(compgen -W '-c --chat -h --help' -- "$cur")) ;;
+            'chat search') COMPREPLY=($(compgen -W '-c --chat --role -n --limit --json -h --help' -- "$cur")) ;;
             'chat show') COMPREPLY=($(compgen -W '--json -h --help' -- "$cur")) ;;
             'chat tokens') COMPREPLY=($(compgen -W '-p --provider -m --model --json -h --help' -- "$cur")) ;;
             'chat undo') COMPREPLY=($(compgen -W '--json -h --help' -- "$cur")) ;;
@@ -264,7 +268,7 @@ _chatthy() {
     fi
     case "$cmdpath" in
         '') COMPREPLY=($(compgen -W 'ask chat completion config daemon doctor inject keys models persona profile repl run serve summarize template tools usage vdb ws' -- "$cur")) ;;
-        'chat') COMPREPLY=($(compgen -W 'cancel delete edit export fork import list rename retry rm-message show tokens undo use' -- "$cur")) ;;
+        'chat') COMPREPLY=($(compgen -W 'cancel delete edit export fork import list rename retry rm-message search show tokens undo use' -- "$cur")) ;;
         'chat cancel') _chatthy_names ;;
         'chat delete') _chatthy_names ;;
         'chat edit') _chatthy_names ;;

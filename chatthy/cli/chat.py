@@ -1,11 +1,12 @@
-"""``chatthy chat list|show|rename|delete|use|tokens|cancel`` (editing and transfer: chat_edit.py)."""
+"""``chatthy chat list|show|search|rename|delete|use|tokens|cancel`` (editing and transfer: chat_edit.py)."""
 
 from __future__ import annotations
 
 import click
 
 from chatthy.cli.chat_listing import local_time, list_chats
-from chatthy.cli.output import color_enabled, is_tty, note, print_json, table, write_text
+from chatthy.cli.output import color_enabled, is_tty, neutralise, note, print_json, style, table, write_text
+from chatthy.cli.search_hits import marked
 
 
 @click.group()
@@ -56,6 +57,48 @@ def show(app, name, as_json) -> None:
         if m.get("error"):
             write_text(f"[error: {m['error']}]\n", flush=False)
         click.echo("")
+
+
+@chat.command()
+@click.argument("words", nargs=-1, required=True)
+@click.option("-c", "--chat", "name", metavar="NAME", help="Only in chat NAME.")
+@click.option("--role", type=click.Choice(["user", "assistant"]), help="Only your messages, or only the model's.")
+@click.option("-n", "--limit", type=click.IntRange(1, 500), default=20, show_default=True, help="At most this many.")
+@click.option("--json", "as_json", is_flag=True, help="JSON array of objects (snippet, highlights, …).")
+@click.pass_obj
+def search(app, words, name, role, limit, as_json) -> None:
+    """Find messages that hold every one of WORDS, best match first.
+
+    Across the profile's chats (or one, with -c). "Quoted words" are a phrase;
+    a word ending in * matches as a prefix (config*); anything else is searched
+    for as written. Each hit shows its chat, message id (for `chat show`,
+    `chat fork --at`, `chat edit --message`) and the text around the match.
+    Your questions and the model's answers are searched; tool results are not.
+    """
+    hits = app.client.call("chat.search", profile=app.current_profile(), query=" ".join(words), name=name,
+                           role=role, limit=limit)
+    if as_json:
+        print_json(hits)
+        return
+    if not hits:
+        note("no messages match")
+        return
+    tty = is_tty()
+    for hit in hits:
+        if not tty:
+            # One line per hit, tab-separated: chat, #id, role, time, snippet.
+            write_text(f"{hit['chat']}\t#{hit['message_id']}\t{hit['role']}\t{local_time(hit['created'])}"
+                       f"\t{hit['snippet']}\n", flush=False)
+            continue
+        click.echo(_hit_heading(hit))
+        on, off = ("\x1b[1m", "\x1b[22m") if color_enabled() else ("»", "«")
+        click.echo("  " + marked(hit["snippet"], hit["highlights"], on, off))
+
+
+def _hit_heading(hit: dict) -> str:
+    text = f"{neutralise(hit['chat'])} #{hit['message_id']} · {hit['role']} · {local_time(hit['created'])}"
+    return style(text, fg="cyan" if hit["role"] == "user" else "green", bold=True) if color_enabled() else text
+
 
 
 @chat.command()

@@ -388,3 +388,36 @@ def _persona_tools(db: sqlite_utils.Database) -> None:
     # list of tool names, or ["all"] / ["none"]; NULL names none, and its chats
     # follow ``[tools] default``. An ask's -T and a chat's own choice come first.
     db.conn.execute("ALTER TABLE personalities ADD COLUMN tools TEXT")
+
+
+@migration("0007_message_search")
+def _message_search(db: sqlite_utils.Database) -> None:
+    # Full-text search over what was said (`chatthy chat search`): the user's
+    # and the model's messages, not tool results or system text. An external
+    # content table (the text lives once, in messages) kept by triggers. A
+    # message's role never changes, so the WHEN clauses see the same rows the
+    # index holds: FTS5's 'delete' must be given exactly what was indexed.
+    statements = (
+        """CREATE VIRTUAL TABLE messages_fts USING fts5(
+    content, content='messages', content_rowid='id', tokenize='unicode61 remove_diacritics 2'
+)""",
+        """CREATE TRIGGER messages_fts_insert AFTER INSERT ON messages
+WHEN new.role IN ('user', 'assistant') BEGIN
+    INSERT INTO messages_fts (rowid, content) VALUES (new.id, new.content);
+END""",
+        """CREATE TRIGGER messages_fts_delete AFTER DELETE ON messages
+WHEN old.role IN ('user', 'assistant') BEGIN
+    INSERT INTO messages_fts (messages_fts, rowid, content) VALUES ('delete', old.id, old.content);
+END""",
+        """CREATE TRIGGER messages_fts_update AFTER UPDATE OF content ON messages
+WHEN new.role IN ('user', 'assistant') BEGIN
+    INSERT INTO messages_fts (messages_fts, rowid, content) VALUES ('delete', old.id, old.content);
+    INSERT INTO messages_fts (rowid, content) VALUES (new.id, new.content);
+END""",
+        # What was said before this migration: indexed once, here ('rebuild' would
+        # index every role).
+        "INSERT INTO messages_fts (rowid, content) SELECT id, content FROM messages"
+        " WHERE role IN ('user', 'assistant')",
+    )
+    for sql in statements:
+        db.conn.execute(sql)

@@ -241,6 +241,28 @@ EXPECTED_SCHEMA = {
         finished TEXT
     )""",
     ("index", "workflow_runs_profile"): "CREATE INDEX workflow_runs_profile ON workflow_runs (profile_id, created)",
+    # 0007_message_search: what was said, searchable (user and assistant messages only).
+    ("table", "messages_fts"): """CREATE VIRTUAL TABLE messages_fts USING fts5(
+        content, content='messages', content_rowid='id', tokenize='unicode61 remove_diacritics 2'
+    )""",
+    ("table", "messages_fts_data"): "CREATE TABLE 'messages_fts_data'(id INTEGER PRIMARY KEY, block BLOB)",
+    ("table", "messages_fts_idx"):
+        "CREATE TABLE 'messages_fts_idx'(segid, term, pgno, PRIMARY KEY(segid, term)) WITHOUT ROWID",
+    ("table", "messages_fts_docsize"): "CREATE TABLE 'messages_fts_docsize'(id INTEGER PRIMARY KEY, sz BLOB)",
+    ("table", "messages_fts_config"): "CREATE TABLE 'messages_fts_config'(k PRIMARY KEY, v) WITHOUT ROWID",
+    ("trigger", "messages_fts_insert"): """CREATE TRIGGER messages_fts_insert AFTER INSERT ON messages
+        WHEN new.role IN ('user', 'assistant') BEGIN
+        INSERT INTO messages_fts (rowid, content) VALUES (new.id, new.content);
+        END""",
+    ("trigger", "messages_fts_delete"): """CREATE TRIGGER messages_fts_delete AFTER DELETE ON messages
+        WHEN old.role IN ('user', 'assistant') BEGIN
+        INSERT INTO messages_fts (messages_fts, rowid, content) VALUES ('delete', old.id, old.content);
+        END""",
+    ("trigger", "messages_fts_update"): """CREATE TRIGGER messages_fts_update AFTER UPDATE OF content ON messages
+        WHEN new.role IN ('user', 'assistant') BEGIN
+        INSERT INTO messages_fts (messages_fts, rowid, content) VALUES ('delete', old.id, old.content);
+        INSERT INTO messages_fts (rowid, content) VALUES (new.id, new.content);
+        END""",
 }
 
 

@@ -4,6 +4,7 @@ pages, the fake provider seeing exactly what is sent."""
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 from tests.sources.pdf_maker import make_pdf
 from tests.test_client_imports import forbidden, loaded_modules
@@ -197,6 +198,8 @@ def test_clear_and_errors(wshome, tmp_path, site):
     assert out.returncode == 4 and "/missing: HTTP 404" in out.stderr
     out = wshome.run("ws", "load", site.url("/slow"), "-c", "errs")
     assert out.returncode == 5 and "timeout" in out.stderr
+    # No -c and no current chat (an ask makes its chat current: forget it).
+    (Path(wshome.env["CHATTHY_STATE_DIR"]) / "client.json").unlink(missing_ok=True)
     out = wshome.run("ws", "load", str(huge))
     assert out.returncode == 2 and "no chat" in out.stderr
     # none of that created the chat

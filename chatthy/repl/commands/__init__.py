@@ -30,6 +30,7 @@ MODULES = (
     "chatthy.repl.commands.clipboard",
     "chatthy.repl.commands.rag",
     "chatthy.repl.commands.image",
+    "chatthy.repl.commands.search",
 )
 
 

@@ -1,4 +1,4 @@
-"""chat.list, chat.show, chat.get, chat.rename, chat.delete, chat.update, chat.tokens, chat.watch."""
+"""chat.list, chat.show, chat.get, chat.rename, chat.delete, chat.update, chat.tokens, chat.watch, chat.search."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import anyio
 
 from chatthy.errors import BadRequest
 from chatthy.server.lookup import chat_of, profile_of
-from chatthy.server.params import Name, Str, check_name
+from chatthy.server.params import Int, Name, Str, check_name
 from chatthy.server.registry import method
 
 
@@ -159,3 +159,20 @@ async def chat_watch(ctx, p):
         d.watchers[chat.id].discard(send)
         send.close()
     return {"count": 0, "closed": True}
+
+
+@method("chat.search", profile=Name(), query=Str(required=True, max=1000), name=Name(),
+        role=Str(choices=("user", "assistant")), limit=Int(default=20, min=1, max=500))
+async def chat_search(ctx, p):
+    """Messages of the profile's chats (or of chat ``name``) that hold every word of ``query``."""
+    from chatthy.store.message_search import search_messages
+
+    d = ctx.daemon
+    profile = profile_of(d, p["profile"])
+    chat_id = chat_of(d, profile, p["name"]).id if p["name"] is not None else None
+    try:
+        hits = search_messages(d.store.conn, profile.id, p["query"], chat_id=chat_id, role=p["role"],
+                               limit=p["limit"])
+    except ValueError as exc:
+        raise BadRequest(str(exc)) from None
+    return [hit.to_dict() for hit in hits]
