@@ -216,11 +216,14 @@ class Client:
         if (type_ == "request" and fields.get("method") != "hello" and not self._verified()
                 and _rough_size(fields.get("params")) > PREAUTH_SAFE):
             self.call("hello", client_version=__version__)
+        channel = self.connect()
         try:
-            self.connect().send(type_, request_id, **fields)
+            channel.send(type_, request_id, **fields)
         except OSError as exc:
             self.close()
             raise DaemonUnavailable(f"lost the connection to the daemon: {exc.strerror or exc}") from exc
+        except (ValueError, TypeError) as exc:  # JSON cannot carry it (NaN, bytes…): nothing was sent
+            raise errors.BadRequest(f"cannot send the request: {exc}") from exc
 
     def receive_for(self, request_id: str, timeout: float | None, interrupts=None):
         """The next frame for ``request_id``; frames for other ids wait their turn.

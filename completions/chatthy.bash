@@ -61,7 +61,7 @@ _chatthy() {
             ':usage') cmdpath='usage' ;;
             ':vdb') cmdpath='vdb' ;;
             ':ws') cmdpath='ws' ;;
-            'ask:-c'|'ask:--chat'|'ask:-p'|'ask:--provider'|'ask:-m'|'ask:--model'|'ask:-s'|'ask:--system'|'ask:-P'|'ask:--persona'|'ask:--rag'|'ask:-f'|'ask:--file'|'ask:-t'|'ask:--template'|'ask:-v'|'ask:--var'|'ask:-T'|'ask:--tool'|'ask:--tools'|'ask:-a'|'ask:--attach') skip=1 ;;
+            'ask:-c'|'ask:--chat'|'ask:-p'|'ask:--provider'|'ask:-m'|'ask:--model'|'ask:-s'|'ask:--system'|'ask:-P'|'ask:--persona'|'ask:--rag'|'ask:-f'|'ask:--file'|'ask:-t'|'ask:--template'|'ask:-v'|'ask:--var'|'ask:-T'|'ask:--tool'|'ask:--tools'|'ask:-a'|'ask:--attach'|'ask:-o'|'ask:--option') skip=1 ;;
             'chat:cancel') cmdpath='chat cancel' ;;
             'chat:delete') cmdpath='chat delete' ;;
             'chat:edit') cmdpath='chat edit' ;;
@@ -82,7 +82,7 @@ _chatthy() {
             'chat fork:--at') skip=1 ;;
             'chat import:--name') skip=1 ;;
             'chat list:--persona') skip=1 ;;
-            'chat retry:-p'|'chat retry:--provider'|'chat retry:-m'|'chat retry:--model') skip=1 ;;
+            'chat retry:-p'|'chat retry:--provider'|'chat retry:-m'|'chat retry:--model'|'chat retry:-o'|'chat retry:--option') skip=1 ;;
             'chat rm-message:-c'|'chat rm-message:--chat') skip=1 ;;
             'chat search:-c'|'chat search:--chat'|'chat search:--role'|'chat search:-n'|'chat search:--limit') skip=1 ;;
             'chat tokens:-p'|'chat tokens:--provider'|'chat tokens:-m'|'chat tokens:--model') skip=1 ;;
@@ -168,7 +168,7 @@ _chatthy() {
     case "$cmdpath:$prev" in
         ':--profile'|'ask:-c'|'ask:--chat'|'ask:-p'|'ask:--provider'|'ask:-m'|'ask:--model'|'ask:-P'|'ask:--persona'|'ask:-t'|'ask:--template'|'chat list:--persona'|'chat retry:-p'|'chat retry:--provider'|'chat retry:-m'|'chat retry:--model'|'chat tokens:-p'|'chat tokens:--provider'|'chat tokens:-m'|'chat tokens:--model'|'chat use:-P'|'chat use:--persona'|'chat use:-p'|'chat use:--provider'|'chat use:-m'|'chat use:--model'|'inject:-c'|'inject:--chat'|'inject:-t'|'inject:--template'|'models:-p'|'models:--provider'|'repl:-c'|'repl:--chat'|'run:-c'|'run:--chat'|'run:-p'|'run:--provider'|'run:-m'|'run:--model'|'summarize:-t'|'summarize:--template'|'summarize:-c'|'summarize:--chat'|'summarize:-p'|'summarize:--provider'|'summarize:-m'|'summarize:--model'|'tools list:-c'|'tools list:--chat'|'tools set:-c'|'tools set:--chat'|'usage:-c'|'usage:--chat'|'ws bench:-c'|'ws bench:--chat'|'ws clear:-c'|'ws clear:--chat'|'ws drop:-c'|'ws drop:--chat'|'ws load:-c'|'ws load:--chat'|'ws ls:-c'|'ws ls:--chat'|'ws refresh:-c'|'ws refresh:--chat'|'ws show:-c'|'ws show:--chat'|'ws unbench:-c'|'ws unbench:--chat') _chatthy_names; return ;;
         ':--color') COMPREPLY=($(compgen -W 'auto always never' -- "$cur")); return ;;
-        'ask:-s'|'ask:--system'|'ask:--rag'|'ask:-f'|'ask:--file'|'ask:-v'|'ask:--var'|'ask:-T'|'ask:--tool'|'ask:-a'|'ask:--attach'|'chat edit:--message'|'chat edit:--text'|'chat fork:--at'|'chat import:--name'|'chat rm-message:-c'|'chat rm-message:--chat'|'chat search:-c'|'chat search:--chat'|'chat search:-n'|'chat search:--limit'|'daemon logs:-n'|'daemon logs:--lines'|'daemon restart:--timeout'|'daemon stop:--timeout'|'doctor:--timeout'|'inject:-v'|'inject:--var'|'keys authorize:--name'|'keys authorize:-n'|'persona set:--tools'|'repl:--style'|'run:-i'|'run:--input'|'run:-v'|'run:--var'|'run:--attach'|'serve:--tcp'|'summarize:-v'|'summarize:--var'|'template new:-d'|'template new:--description'|'template new:-s'|'template new:--system'|'template new:--from'|'usage:--since'|'vdb ingest:-g'|'vdb ingest:--glob'|'vdb ingest:-x'|'vdb ingest:--exclude'|'vdb search:-k'|'ws load:--name') :; return ;;
+        'ask:-s'|'ask:--system'|'ask:--rag'|'ask:-f'|'ask:--file'|'ask:-v'|'ask:--var'|'ask:-T'|'ask:--tool'|'ask:-a'|'ask:--attach'|'ask:-o'|'ask:--option'|'chat edit:--message'|'chat edit:--text'|'chat fork:--at'|'chat import:--name'|'chat retry:-o'|'chat retry:--option'|'chat rm-message:-c'|'chat rm-message:--chat'|'chat search:-c'|'chat search:--chat'|'chat search:-n'|'chat search:--limit'|'daemon logs:-n'|'daemon logs:--lines'|'daemon restart:--timeout'|'daemon stop:--timeout'|'doctor:--timeout'|'inject:-v'|'inject:--var'|'keys authorize:--name'|'keys authorize:-n'|'persona set:--tools'|'repl:--style'|'run:-i'|'run:--input'|'run:-v'|'run:--var'|'run:--attach'|'serve:--tcp'|'summarize:-v'|'summarize:--var'|'template new:-d'|'template new:--description'|'template new:-s'|'template new:--system'|'template new:--from'|'usage:--since'|'vdb ingest:-g'|'vdb ingest:--glob'|'vdb ingest:-x'|'vdb ingest:--exclude'|'vdb search:-k'|'ws load:--name') :; return ;;
         'ask:--tools') COMPREPLY=($(compgen -W 'all none' -- "$cur")); return ;;
         'chat export:-f'|'chat export:--format') COMPREPLY=($(compgen -W 'json md' -- "$cur")); return ;;
         'chat export:-o'|'chat export:--output') _chatthy_files -f; return ;;
@@ -180,7 +180,7 @@ _chatthy() {
     if [[ $cur == -* ]]; then
         case "$cmdpath" in
             '') COMPREPLY=($(compgen -W '-V --version --profile --no-autostart --color -q --quiet -h --help' -- "$cur")) ;;
-            'ask') COMPREPLY=($(compgen -W '-c --chat -C --continue -n --new -p --provider -m --model -s --system -P --persona --edit-last --rag --no-stream -r --raw -q --quiet -f --file -t --template -v --var -T --tool --tools -a --attach -y --yes --verbose -h --help' -- "$cur")) ;;
+            'ask') COMPREPLY=($(compgen -W '-c --chat -C --continue -n --new -p --provider -m --model -s --system -P --persona --edit-last --rag --no-stream -r --raw -q --quiet -f --file -t --template -v --var -T --tool --tools -a --attach -o --option -y --yes --verbose -h --help' -- "$cur")) ;;
             'chat') COMPREPLY=($(compgen -W '-h --help' -- "$cur")) ;;
             'chat cancel') COMPREPLY=($(compgen -W '-h --help' -- "$cur")) ;;
             'chat delete') COMPREPLY=($(compgen -W '-h --help' -- "$cur")) ;;
@@ -190,7 +190,7 @@ _chatthy() {
             'chat import') COMPREPLY=($(compgen -W '--name --json -h --help' -- "$cur")) ;;
             'chat list') COMPREPLY=($(compgen -W '--persona --json -h --help' -- "$cur")) ;;
             'chat rename') COMPREPLY=($(compgen -W '-h --help' -- "$cur")) ;;
-            'chat retry') COMPREPLY=($(compgen -W '-p --provider -m --model --no-stream -r --raw -q --quiet -h --help' -- "$cur")) ;;
+            'chat retry') COMPREPLY=($(compgen -W '-p --provider -m --model -o --option --no-stream -r --raw -q --quiet -h --help' -- "$cur")) ;;
             'chat rm-message') COMPREPLY=($(compgen -W '-c --chat -h --help' -- "$cur")) ;;
             'chat search') COMPREPLY=($(compgen -W '-c --chat --role -n --limit --json -h --help' -- "$cur")) ;;
             'chat show') COMPREPLY=($(compgen -W '--json -h --help' -- "$cur")) ;;

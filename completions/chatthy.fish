@@ -57,7 +57,7 @@ function __chatthy_path --description 'The chatthy (sub)command at the cursor'
                 set cmdpath 'vdb'
             case ':ws'
                 set cmdpath 'ws'
-            case 'ask:-c' 'ask:--chat' 'ask:-p' 'ask:--provider' 'ask:-m' 'ask:--model' 'ask:-s' 'ask:--system' 'ask:-P' 'ask:--persona' 'ask:--rag' 'ask:-f' 'ask:--file' 'ask:-t' 'ask:--template' 'ask:-v' 'ask:--var' 'ask:-T' 'ask:--tool' 'ask:--tools' 'ask:-a' 'ask:--attach'
+            case 'ask:-c' 'ask:--chat' 'ask:-p' 'ask:--provider' 'ask:-m' 'ask:--model' 'ask:-s' 'ask:--system' 'ask:-P' 'ask:--persona' 'ask:--rag' 'ask:-f' 'ask:--file' 'ask:-t' 'ask:--template' 'ask:-v' 'ask:--var' 'ask:-T' 'ask:--tool' 'ask:--tools' 'ask:-a' 'ask:--attach' 'ask:-o' 'ask:--option'
                 set skip 1
             case 'chat:cancel'
                 set cmdpath 'chat cancel'
@@ -99,7 +99,7 @@ function __chatthy_path --description 'The chatthy (sub)command at the cursor'
                 set skip 1
             case 'chat list:--persona'
                 set skip 1
-            case 'chat retry:-p' 'chat retry:--provider' 'chat retry:-m' 'chat retry:--model'
+            case 'chat retry:-p' 'chat retry:--provider' 'chat retry:-m' 'chat retry:--model' 'chat retry:-o' 'chat retry:--option'
                 set skip 1
             case 'chat rm-message:-c' 'chat rm-message:--chat'
                 set skip 1
@@ -321,6 +321,7 @@ complete -c chatthy -n '__chatthy_at \'ask\'' -s v -l var -x -d 'A template vari
 complete -c chatthy -n '__chatthy_at \'ask\'' -s T -l tool -x -d 'Let the model call tool NAME (`chatthy tools list`); repeatable; kept for the chat.'
 complete -c chatthy -n '__chatthy_at \'ask\'' -l tools -x -a 'all none' -d 'Every tool, or none (kept for the chat).'
 complete -c chatthy -n '__chatthy_at \'ask\'' -s a -l attach -x -d 'Attach an image (PNG, JPEG, GIF, WebP) to the question; repeatable.'
+complete -c chatthy -n '__chatthy_at \'ask\'' -s o -l option -x -d 'An API parameter for this request (temperature=0.2, top_p=0.9, seed=7, stop=\'["END"]\');...'
 complete -c chatthy -n '__chatthy_at \'ask\'' -s y -l yes -d 'Approve tools that ask before they run.'
 complete -c chatthy -n '__chatthy_at \'ask\'' -l verbose -d 'Show tool calls in full (arguments and results) on stderr.'
 complete -c chatthy -n '__chatthy_at \'ask\'' -s h -l help -d 'Show this message and exit.'
@@ -370,6 +371,7 @@ complete -c chatthy -n '__chatthy_at \'chat rename\'' -s h -l help -d 'Show this
 complete -c chatthy -n '__chatthy_at \'chat rename\'' -a '(__chatthy_names)'
 complete -c chatthy -n '__chatthy_at \'chat retry\'' -s p -l provider -x -a '(__chatthy_names)' -d 'Answer with this provider this time.'
 complete -c chatthy -n '__chatthy_at \'chat retry\'' -s m -l model -x -a '(__chatthy_names)' -d 'Answer with this model this time.'
+complete -c chatthy -n '__chatthy_at \'chat retry\'' -s o -l option -x -d 'An API parameter this time (temperature=1.2), as `ask -o`; repeatable.'
 complete -c chatthy -n '__chatthy_at \'chat retry\'' -l no-stream -d 'Print the answer only when it is complete.'
 complete -c chatthy -n '__chatthy_at \'chat retry\'' -s r -l raw -d 'Print the answer as the model writes it, on a terminal too.'
 complete -c chatthy -n '__chatthy_at \'chat retry\'' -s q -l quiet -d 'No status line on stderr.'

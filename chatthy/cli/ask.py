@@ -41,6 +41,9 @@ from chatthy.cli.asking import run_ask
               help="Every tool, or none (kept for the chat).")
 @click.option("-a", "--attach", "attach", multiple=True, metavar="PATH",
               help="Attach an image (PNG, JPEG, GIF, WebP) to the question; repeatable.")
+@click.option("-o", "--option", "api_options", multiple=True, metavar="KEY=VALUE",
+              help="An API parameter for this request (temperature=0.2, top_p=0.9, seed=7, "
+                   "stop='[\"END\"]'); VALUE is read as JSON, else as text; repeatable.")
 @click.option("-y", "--yes", "approve", is_flag=True, help="Approve tools that ask before they run.")
 @click.option("--verbose", is_flag=True, help="Show tool calls in full (arguments and results) on stderr.")
 @click.pass_obj

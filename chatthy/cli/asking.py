@@ -37,10 +37,30 @@ def read_prompt(words: tuple[str, ...]) -> str:
     return prompt
 
 
+def _not_a_number(name: str):
+    raise ValueError(f"{name} is not a JSON number")
+
+
+def parse_options(items) -> dict:
+    """``-o KEY=VALUE`` pairs: VALUE as JSON where it is (0.2, true, ["x"]), else as text."""
+    options: dict = {}
+    for item in items:
+        key, eq, value = item.partition("=")
+        if not eq or not key.strip():
+            raise BadRequest(f"-o {item!r}: expected KEY=VALUE (e.g. -o temperature=0.2)")
+        from chatthy.wire.json_codec import loads
+
+        try:
+            options[key.strip()] = loads(value, parse_constant=_not_a_number)
+        except ValueError:
+            options[key.strip()] = value  # text: -o stop=END (and NaN, which JSON cannot carry)
+    return options
+
+
 def run_ask(app, prompt: tuple[str, ...] = (), chat=None, cont=False, new=False, provider=None, model=None,
             system=None, no_stream=False, quiet=False, files=(), template=None, variables=(), persona=None,
             edit_last=False, rag=None, tool_names=(), tools_mode=None, attach=(), approve=False,
-            verbose=False, raw=False) -> None:
+            verbose=False, raw=False, api_options=()) -> None:
     """Ask PROMPT (words, then stdin if piped); the answer streams to stdout."""
     if cont:
         if chat:
@@ -67,7 +87,8 @@ def run_ask(app, prompt: tuple[str, ...] = (), chat=None, cont=False, new=False,
     stream = app.client.stream("ask", profile=app.current_profile(), chat=chat, new=new or None,
                                prompt=text, provider=provider, model=model, system=system,
                                persona=persona, edit_last=edit_last or None, rag=rag,
-                               tools=tool_choice(tool_names, tools_mode), attachments=attachments_of(app, attach))
+                               tools=tool_choice(tool_names, tools_mode), attachments=attachments_of(app, attach),
+                               options=parse_options(api_options) or None)
     activity = ToolActivity(app.client, verbose=verbose, approve=approve)
     try:
         result = follow_reply(stream, no_stream=no_stream, quiet=quiet, events=activity.handle, raw=raw)

@@ -66,16 +66,18 @@ def undo(app, name, as_json) -> None:
 @click.argument("name", required=False)
 @click.option("-p", "--provider", metavar="NAME", help="Answer with this provider this time.")
 @click.option("-m", "--model", metavar="NAME", help="Answer with this model this time.")
+@click.option("-o", "--option", "api_options", multiple=True, metavar="KEY=VALUE",
+              help="An API parameter this time (temperature=1.2), as `ask -o`; repeatable.")
 @click.option("--no-stream", is_flag=True, help="Print the answer only when it is complete.")
 @click.option("-r", "--raw", is_flag=True, help="Print the answer as the model writes it, on a terminal too.")
 @click.option("-q", "--quiet", is_flag=True, help="No status line on stderr.")
 @click.pass_obj
-def retry(app, name, provider, model, no_stream, raw, quiet) -> None:
+def retry(app, name, provider, model, api_options, no_stream, raw, quiet) -> None:
     """Regenerate the answer to the chat's last question (the old answer is replaced)."""
-    from chatthy.cli.asking import follow_reply
+    from chatthy.cli.asking import follow_reply, parse_options
 
     stream = app.client.stream("chat.retry", profile=app.current_profile(), name=_chat_name(app, name),
-                               provider=provider, model=model)
+                               provider=provider, model=model, options=parse_options(api_options) or None)
     follow_reply(stream, no_stream=no_stream, quiet=quiet, raw=raw)
 
 

@@ -20,6 +20,7 @@ from chatthy.server.calibrated import counter_for, observe
 from chatthy.server.compose import AskContext, fixed_parts, system_text
 from chatthy.server.generation import Generation
 from chatthy.server.history_fit import Fitted, OutlinedMessage, Target, fit_history, with_texts
+from chatthy.server.request_options import check_options
 
 if TYPE_CHECKING:
     from chatthy.llm import ChatRequest
@@ -99,7 +100,8 @@ class Plan:
             messages=request_messages(self.assembled.history, self.input_text),
             system=system_text(self.assembled.system_parts),
             max_tokens=self.provider_cfg.max_tokens,
-            params=dict(self.provider_cfg.params),
+            # -o options win over the provider's configured params, for this request.
+            params={**self.provider_cfg.params, **check_options(self.params.get("options"))},
         )
         return self.tools.shape(request, self.assembled.history) if self.tools is not None else request
 
@@ -113,6 +115,7 @@ async def plan_reply(daemon: Daemon, profile, chat, params: dict, rows, input_te
     Raises NotFound (provider, personality), ContextOverflow, ProviderError
     (a summary could not be made).
     """
+    check_options(params.get("options"))  # refused here, before anything is written
     provider_cfg = daemon.config.provider(params.get("provider") or (chat.provider if chat else None))
     provider = daemon.providers.get(provider_cfg.name)
     model = params.get("model") or (chat.model if chat else None) or provider_cfg.model

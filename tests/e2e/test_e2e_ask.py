@@ -8,6 +8,8 @@ import signal
 import sqlite3
 import time
 
+import pytest
+
 from tests.fakes.replies import HttpError, StreamError, Text
 
 
@@ -237,3 +239,54 @@ def test_a_large_prompt_on_stdin_is_accepted(home, fake, daemon):
     assert out.returncode == 9, out.stderr
     assert "request does not fit: input" in out.stderr and "budget 7,680" in out.stderr
     assert home.run("chat", "show", "big").returncode == 4  # nothing half-written
+
+
+def test_options_reach_the_api_for_this_request_only(home, fake, daemon):
+    out = home.run("ask", "-c", "opts", "-o", "temperature=0.2", "-o", "top_k=40", "-o", 'stop=["END"]',
+                   "-o", "seed=7", "-o", "mirostat_mode=off", "hi")
+    assert out.returncode == 0, out.stderr
+    body = fake.requests[-1].json
+    assert (body["temperature"], body["top_k"], body["stop"], body["seed"]) == (0.2, 40, ["END"], 7)
+    assert body["mirostat_mode"] == "off"  # not JSON: the text as given
+    assert body["model"] == "fake-model" and body["stream"] is True
+    reply = chat_json(home, "opts")["messages"][-1]
+    assert reply["meta"]["options"]["temperature"] == 0.2  # what the answer was made with
+    home.run("ask", "-c", "opts", "again", check=True)
+    assert "temperature" not in fake.requests[-1].json  # for that request only
+    home.run("chat", "retry", "opts", "-o", "temperature=1.5", check=True)  # "answer that again, hotter"
+    assert fake.requests[-1].json["temperature"] == 1.5
+    assert chat_json(home, "opts")["messages"][-1]["meta"]["options"] == {"temperature": 1.5}
+    out = home.run("chat", "retry", "opts", "-o", "messages=[]")
+    assert out.returncode == 2 and "cannot be set with -o" in out.stderr
+    home.run("ask", "-p", "fakeant", "-c", "opts-ant", "-o", "temperature=0.5", "-o", "top_k=3", "hi", check=True)
+    body = fake.requests[-1].json
+    assert (body["temperature"], body["top_k"], body["model"]) == (0.5, 3, "claude-fake")
+
+
+def test_options_that_chatthy_sets_itself_are_refused_with_the_way(home, fake, daemon):
+    cases = {
+        ("-o", "model=gpt-5"): "option 'model' cannot be set with -o: use -m/--model",
+        ("-o", "max_tokens=10"): "option 'max_tokens' cannot be set with -o: use max_tokens under [providers.NAME]",
+        ("-o", "system=be terse"): "use -s/--system or a personality",
+        ("-o", "temperature"): "-o 'temperature': expected KEY=VALUE",
+        ("-o", "bad key=1"): "option 'bad key' is not a parameter name",
+    }
+    for args, message in cases.items():
+        out = home.run("ask", "-c", "refused", *args, "hi")
+        assert out.returncode == 2, (args, out.stderr)
+        assert message in out.stderr and out.stderr.count("\n") == 1, (args, out.stderr)
+    assert home.run("chat", "show", "refused").returncode == 4  # nothing was written
+
+
+def test_a_value_json_cannot_carry_is_a_clear_refusal_not_a_crash(home, fake, daemon):
+    from chatthy.client import Client
+    from chatthy.errors import BadRequest
+    from chatthy.paths import Paths
+
+    out = home.run("ask", "-c", "nan", "-o", "x=NaN", "hi")  # not a JSON number: sent as the text
+    assert out.returncode == 0, out.stderr
+    assert fake.requests[-1].json["x"] == "NaN"
+    with Client(Paths(home.config_dir, home.data_dir, home.state_dir, home.socket), autostart=False) as client:
+        with pytest.raises(BadRequest, match="cannot send the request: Out of range float values"):
+            client.call("chat.list", profile=float("nan"))
+        assert client.call("chat.list")  # the connection is still good: nothing half-sent

@@ -10,7 +10,7 @@ from chatthy.server.history_fit import chat_history
 from chatthy.server.lookup import chat_of, profile_of
 from chatthy.server.personalities import require_persona, stored_name
 from chatthy.server.reply import ensure_idle, history_changed, last_user_message, plan_reply, start_reply
-from chatthy.server.params import Bool, Int, Name, Str, StrList, Text
+from chatthy.server.params import Bool, Dict, Int, Name, Str, StrList, Text
 from chatthy.server.registry import method
 from chatthy.store.chat_history import delete_messages_from
 
@@ -50,6 +50,7 @@ def auto_chat_name(store, profile_id: int, prompt: str) -> str:
     rag=Str(max=20_000),  # ask --rag [QUERY]: "" searches with the prompt (chatthy/vdb/rag.py)
     tools=StrList(max=64),  # names, ["all"] or ["none"]; kept as the chat's choice (server/tool_plan.py)
     attachments=StrList(max=64),  # images, base64 (chatthy/tools/image_files.py)
+    options=Dict(),  # API parameters for this request (chatthy/server/request_options.py)
 )
 async def ask(ctx, p):
     """Ask in a chat (created on first use); ``persona`` switches the chat's
@@ -99,9 +100,10 @@ async def ask(ctx, p):
         user = store.add_message(chat.id, "user", prompt, tokens=plan.input_tokens,
                                  meta={"system": p["system"]} if p["system"] else None)
         plan.tools.save(store, chat.id, user.id)  # images with the question; the chat's tool choice
+        meta = {key: value for key, value in (("rag", p.get("rag_meta")), ("options", p["options"] or None))
+                if value is not None}  # options: what this answer was made with (-o)
         reply = store.add_message(chat.id, "assistant", "", status="partial",
-                                  provider=plan.provider_cfg.name, model=plan.model,
-                                  meta={"rag": p["rag_meta"]} if p.get("rag_meta") is not None else None)
+                                  provider=plan.provider_cfg.name, model=plan.model, meta=meta or None)
     if removed:
         history_changed(d, chat, removed=removed)
     end = await start_reply(ctx, plan, chat, user, reply)

@@ -12,7 +12,7 @@ from chatthy.errors import BadRequest, Conflict, NotFound
 from chatthy.server.handlers.chats import _chat_dict
 from chatthy.server.history_fit import chat_history
 from chatthy.server.lookup import chat_of, profile_of
-from chatthy.server.params import Int, Name, Str, Text
+from chatthy.server.params import Dict, Int, Name, Str, Text
 from chatthy.server.registry import method
 from chatthy.server.reply import (
     ask_params, ensure_idle, history_changed, last_user_message, plan_reply, start_reply,
@@ -72,9 +72,10 @@ async def undo(ctx, p):
 
 
 @method("chat.retry", streaming=True, profile=Name(), name=Name(required=True), provider=Name(),
-        model=Str(max=200))
+        model=Str(max=200), options=Dict())
 async def retry(ctx, p):
-    """Regenerate the answer to the last question (optionally with another provider/model)."""
+    """Regenerate the answer to the last question (optionally with another provider/model,
+    or other API parameters: ``options``, as ask's)."""
     d = ctx.daemon
     store = d.store
     profile = profile_of(d, p["profile"])
@@ -90,7 +91,8 @@ async def retry(ctx, p):
     with store.transaction():
         removed = delete_messages_from(store.conn, chat.id, question.id + 1)
         reply = store.add_message(chat.id, "assistant", "", status="partial",
-                                  provider=plan.provider_cfg.name, model=plan.model)
+                                  provider=plan.provider_cfg.name, model=plan.model,
+                                  meta={"options": p["options"]} if p["options"] else None)
     history_changed(d, chat, removed=removed)
     return await start_reply(ctx, plan, chat, question, reply, new_user=False)
 
@@ -169,7 +171,7 @@ async def _plan_for(d, profile, chat, question, text, rows, p):
     The question's own ``-s`` system prompt, if it had one, applies again.
     """
     params = ask_params(profile=profile.name, chat=chat.name, prompt=text or "",
-                        provider=p.get("provider"), model=p.get("model"),
+                        provider=p.get("provider"), model=p.get("model"), options=p.get("options"),
                         system=(question.meta or {}).get("system") if question.role == "user" else None)
     before = [m for m in rows if m.id < question.id]
     return await plan_reply(d, profile, chat, params, before, text)
