@@ -137,7 +137,7 @@ class Repl:
             except ChatthyError:
                 return
             chat.apply(data)
-            self._invalidate()
+            self.redraw()
 
         self.spawn(refresh())
 
@@ -164,7 +164,8 @@ class Repl:
 
         self.spawn(fetch())
 
-    def _invalidate(self) -> None:
+    def redraw(self) -> None:
+        """Draw the prompt and toolbar again (a mode changed)."""
         app = get_app_or_none()
         if app is not None and app.is_running:
             app.invalidate()
@@ -348,6 +349,8 @@ class Repl:
         rag = self.modes.take_rag()  # /rag (chatthy/repl/commands/rag.py)
         if rag is not None:
             params["rag"] = rag
+        if self.modes.options:  # /option (chatthy/repl/commands/options.py)
+            params["options"] = dict(self.modes.options)
         images = self.modes.take_images()  # /image (chatthy/repl/commands/image.py)
         if images:
             params["attachments"] = [i.data for i in images]

@@ -76,6 +76,8 @@ def toolbar(repl: Repl):
                              ("vi", repl.modes.vi), ("raw", repl.modes.raw),
                              ("LaTeX off", not repl.modes.latex), ("rag", repl.modes.rag),
                              ("rag once", repl.modes.rag_next is not None and not repl.modes.rag)) if on]
+    if repl.modes.options:  # /option: their names (the values: /option)
+        flags.append("-o " + ",".join(repl.modes.options))
     if repl.modes.images:  # /image: waiting for the next message
         flags.append(f"📎 {len(repl.modes.images)}")
     if flags:

@@ -77,6 +77,7 @@ class Modes:
     images: list[PendingImage] = field(default_factory=list)  # /image: go with the next question
     images_sent: tuple | None = None  # (worker, images) of the ask in flight, until it starts
     approval: PendingApproval | None = None  # a confirm tool waiting for y / n / a (chatthy/repl/tool_notes.py)
+    options: dict = field(default_factory=dict)  # /option: API parameters of every question (and /retry)
 
     def take_rag(self) -> str | None:
         """The ``rag`` of the question being sent: "" searches with the question; None: no retrieval.

@@ -20,7 +20,7 @@ from chatthy.server.calibrated import counter_for, observe
 from chatthy.server.compose import AskContext, fixed_parts, system_text
 from chatthy.server.generation import Generation
 from chatthy.server.history_fit import Fitted, OutlinedMessage, Target, fit_history, with_texts
-from chatthy.server.request_options import check_options
+from chatthy.request_options import check_options
 
 if TYPE_CHECKING:
     from chatthy.llm import ChatRequest

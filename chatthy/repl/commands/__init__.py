@@ -31,6 +31,7 @@ MODULES = (
     "chatthy.repl.commands.rag",
     "chatthy.repl.commands.image",
     "chatthy.repl.commands.search",
+    "chatthy.repl.commands.options",
 )
 
 

@@ -90,7 +90,7 @@ async def undo(repl, arg: str) -> None:
 @command("retry", help="Regenerate the answer to your last message", idle=True)
 async def retry(repl, arg: str) -> None:
     name = repl.require_chat()
-    repl.start_reply("chat.retry", profile=repl.profile, name=name)
+    repl.start_reply("chat.retry", profile=repl.profile, name=name, options=dict(repl.modes.options) or None)
 
 
 @command("edit", help="Put your last message in the input; sending it replaces it and regenerates", idle=True)

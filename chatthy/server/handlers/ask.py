@@ -50,7 +50,7 @@ def auto_chat_name(store, profile_id: int, prompt: str) -> str:
     rag=Str(max=20_000),  # ask --rag [QUERY]: "" searches with the prompt (chatthy/vdb/rag.py)
     tools=StrList(max=64),  # names, ["all"] or ["none"]; kept as the chat's choice (server/tool_plan.py)
     attachments=StrList(max=64),  # images, base64 (chatthy/tools/image_files.py)
-    options=Dict(),  # API parameters for this request (chatthy/server/request_options.py)
+    options=Dict(),  # API parameters for this request (chatthy/request_options.py)
 )
 async def ask(ctx, p):
     """Ask in a chat (created on first use); ``persona`` switches the chat's

@@ -1,4 +1,7 @@
-"""Per-ask API parameters (``chatthy ask -o temperature=0.2``).
+"""Per-ask API parameters (``chatthy ask -o temperature=0.2``, the REPL's ``/option``).
+
+Shared by both sides: the daemon checks what it is sent, and the REPL checks
+an option when it is set rather than at every question after it.
 
 They go into the provider's request body over the provider's configured
 ``params``, for this one request. The fields chatthy itself builds the body
