@@ -393,31 +393,35 @@ def _persona_tools(db: sqlite_utils.Database) -> None:
 @migration("0007_message_search")
 def _message_search(db: sqlite_utils.Database) -> None:
     # Full-text search over what was said (`chatthy chat search`): the user's
-    # and the model's messages, not tool results or system text. An external
-    # content table (the text lives once, in messages) kept by triggers. A
-    # message's role never changes, so the WHEN clauses see the same rows the
-    # index holds: FTS5's 'delete' must be given exactly what was indexed.
+    # and the model's messages, not tool results or system text, and not a
+    # reply still being written (its text is rewritten every flush; it is
+    # indexed once, when it ends; an interrupted one when the daemon next
+    # starts and stamps it finished). An external content table (the text
+    # lives once, in messages) kept by triggers. FTS5's 'delete' must be given
+    # exactly what was indexed, so every trigger tests the same condition on
+    # the old row that put it there; a message's role never changes.
+    indexed = "{0}.role IN ('user', 'assistant') AND ({0}.status != 'partial' OR {0}.finished IS NOT NULL)"
     statements = (
         """CREATE VIRTUAL TABLE messages_fts USING fts5(
     content, content='messages', content_rowid='id', tokenize='unicode61 remove_diacritics 2'
 )""",
-        """CREATE TRIGGER messages_fts_insert AFTER INSERT ON messages
-WHEN new.role IN ('user', 'assistant') BEGIN
+        f"""CREATE TRIGGER messages_fts_insert AFTER INSERT ON messages
+WHEN {indexed.format("new")} BEGIN
     INSERT INTO messages_fts (rowid, content) VALUES (new.id, new.content);
 END""",
-        """CREATE TRIGGER messages_fts_delete AFTER DELETE ON messages
-WHEN old.role IN ('user', 'assistant') BEGIN
+        f"""CREATE TRIGGER messages_fts_delete AFTER DELETE ON messages
+WHEN {indexed.format("old")} BEGIN
     INSERT INTO messages_fts (messages_fts, rowid, content) VALUES ('delete', old.id, old.content);
 END""",
-        """CREATE TRIGGER messages_fts_update AFTER UPDATE OF content ON messages
-WHEN new.role IN ('user', 'assistant') BEGIN
-    INSERT INTO messages_fts (messages_fts, rowid, content) VALUES ('delete', old.id, old.content);
-    INSERT INTO messages_fts (rowid, content) VALUES (new.id, new.content);
+        f"""CREATE TRIGGER messages_fts_update AFTER UPDATE OF content, status, finished ON messages
+WHEN {indexed.format("old")} OR {indexed.format("new")} BEGIN
+    INSERT INTO messages_fts (messages_fts, rowid, content)
+        SELECT 'delete', old.id, old.content WHERE {indexed.format("old")};
+    INSERT INTO messages_fts (rowid, content) SELECT new.id, new.content WHERE {indexed.format("new")};
 END""",
         # What was said before this migration: indexed once, here ('rebuild' would
-        # index every role).
-        "INSERT INTO messages_fts (rowid, content) SELECT id, content FROM messages"
-        " WHERE role IN ('user', 'assistant')",
+        # index every row).
+        f"INSERT INTO messages_fts (rowid, content) SELECT id, content FROM messages m WHERE {indexed.format('m')}",
     )
     for sql in statements:
         db.conn.execute(sql)

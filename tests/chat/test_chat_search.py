@@ -143,3 +143,64 @@ def test_marks_go_around_the_matches_and_text_cannot_drive_the_terminal():
     assert marked("x\x1b[2J cat", [[6, 9]], "[", "]") == "x^[[2J [cat]"
     # Spans a daemon should never send (overlapping, reversed, past the end) are shown unmarked.
     assert marked("a cat", [[2, 5], [3, 4], [4, 2], [0, 99], ["a", 1]], "[", "]") == "a [cat]"
+
+
+WORDS = ["apple", "birch", "cedar", "delta", "ember"]
+ops = st.lists(st.one_of(
+    st.tuples(st.just("add"), st.sampled_from(["user", "assistant", "tool", "system"]),
+              st.sampled_from(["complete", "partial", "error", "cancelled"]), st.sets(st.sampled_from(WORDS))),
+    st.tuples(st.just("text"), st.integers(0, 30), st.sets(st.sampled_from(WORDS))),
+    st.tuples(st.just("status"), st.integers(0, 30), st.sampled_from(["complete", "error", "cancelled"])),
+    st.tuples(st.just("finish"), st.integers(0, 30)),
+    st.tuples(st.just("delete"), st.integers(0, 30)),
+), max_size=30)
+
+
+@settings(max_examples=150, deadline=None)
+@given(ops)
+def test_the_index_always_matches_what_is_said(tmp_path_factory, steps):
+    """Any sequence of writes: search finds exactly the finished user/assistant
+    messages holding the word (a stale or corrupted index would not)."""
+    path = tmp_path_factory.mktemp("fts") / "chatthy.db"
+    with Store.open(path) as store:
+        pid = store.profile("default").id
+        chat = store.create_chat(pid, "c")
+        ids: list[int] = []
+        for step in steps:
+            if step[0] == "add":
+                _, role, status, words = step
+                ids.append(store.add_message(chat.id, role, " ".join(sorted(words)) or "-", status=status).id)
+            elif ids:
+                target = ids[step[1] % len(ids)]
+                if step[0] == "text":
+                    store.update_message(target, content=" ".join(sorted(step[2])) or "-")
+                elif step[0] == "status":
+                    store.update_message(target, status=step[2])
+                elif step[0] == "finish":
+                    store.update_message(target, finished=True)
+                else:
+                    store.conn.execute("DELETE FROM messages WHERE id = ?", (target,))
+                    ids.remove(target)
+        rows = store.conn.execute("SELECT id, role, status, finished, content FROM messages").fetchall()
+        for w in WORDS:
+            expected = {i for i, role, status, finished, text in rows
+                        if role in ("user", "assistant") and (status != "partial" or finished) and w in text.split()}
+            assert {h.message_id for h in search_messages(store.conn, pid, w, limit=500)} == expected, w
+
+
+def test_a_reply_is_found_once_it_ends_and_an_interrupted_one_after_a_restart(tmp_path):
+    from chatthy.server.generation import mark_interrupted
+
+    with Store.open(tmp_path / "chatthy.db") as store:
+        pid = store.profile("default").id
+        chat = store.create_chat(pid, "c")
+        growing = store.add_message(chat.id, "assistant", "", status="partial")
+        store.update_message(growing.id, content="half of a kestrel")  # a flush: not indexed yet
+        assert search_messages(store.conn, pid, "kestrel") == []
+        store.update_message(growing.id, content="half of a kestrel, then all", status="complete", finished=True)
+        assert [h.message_id for h in search_messages(store.conn, pid, "kestrel")] == [growing.id]
+        cut = store.add_message(chat.id, "assistant", "", status="partial")
+        store.update_message(cut.id, content="a heron, cut short")  # the daemon dies here
+        assert search_messages(store.conn, pid, "heron") == []
+        mark_interrupted(store)  # the next start stamps it finished: now it is what was said
+        assert [h.message_id for h in search_messages(store.conn, pid, "heron")] == [cut.id]

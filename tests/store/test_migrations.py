@@ -251,17 +251,21 @@ EXPECTED_SCHEMA = {
     ("table", "messages_fts_docsize"): "CREATE TABLE 'messages_fts_docsize'(id INTEGER PRIMARY KEY, sz BLOB)",
     ("table", "messages_fts_config"): "CREATE TABLE 'messages_fts_config'(k PRIMARY KEY, v) WITHOUT ROWID",
     ("trigger", "messages_fts_insert"): """CREATE TRIGGER messages_fts_insert AFTER INSERT ON messages
-        WHEN new.role IN ('user', 'assistant') BEGIN
+        WHEN new.role IN ('user', 'assistant') AND (new.status != 'partial' OR new.finished IS NOT NULL) BEGIN
         INSERT INTO messages_fts (rowid, content) VALUES (new.id, new.content);
         END""",
     ("trigger", "messages_fts_delete"): """CREATE TRIGGER messages_fts_delete AFTER DELETE ON messages
-        WHEN old.role IN ('user', 'assistant') BEGIN
+        WHEN old.role IN ('user', 'assistant') AND (old.status != 'partial' OR old.finished IS NOT NULL) BEGIN
         INSERT INTO messages_fts (messages_fts, rowid, content) VALUES ('delete', old.id, old.content);
         END""",
-    ("trigger", "messages_fts_update"): """CREATE TRIGGER messages_fts_update AFTER UPDATE OF content ON messages
-        WHEN new.role IN ('user', 'assistant') BEGIN
-        INSERT INTO messages_fts (messages_fts, rowid, content) VALUES ('delete', old.id, old.content);
-        INSERT INTO messages_fts (rowid, content) VALUES (new.id, new.content);
+    ("trigger", "messages_fts_update"): """CREATE TRIGGER messages_fts_update AFTER UPDATE OF content, status, finished
+        ON messages
+        WHEN old.role IN ('user', 'assistant') AND (old.status != 'partial' OR old.finished IS NOT NULL)
+        OR new.role IN ('user', 'assistant') AND (new.status != 'partial' OR new.finished IS NOT NULL) BEGIN
+        INSERT INTO messages_fts (messages_fts, rowid, content) SELECT 'delete', old.id, old.content
+        WHERE old.role IN ('user', 'assistant') AND (old.status != 'partial' OR old.finished IS NOT NULL);
+        INSERT INTO messages_fts (rowid, content) SELECT new.id, new.content
+        WHERE new.role IN ('user', 'assistant') AND (new.status != 'partial' OR new.finished IS NOT NULL);
         END""",
 }
 

@@ -19,19 +19,20 @@ def auto_chat_name(store, profile_id: int, prompt: str) -> str:
     """``20261125-0401-explain-sqlite-wal``: sortable, and says what it was about."""
     words = re.findall(r"[a-z0-9]+", prompt.lower())[:4]
     base = time.strftime("%Y%m%d-%H%M%S") + ("-" + "-".join(words) if words else "")
-    # One query for every taken "base" / "base-N", not one lookup per N: a shell
-    # loop asking the same thing many times a second would otherwise go quadratic.
-    rows = store.conn.execute(
-        "SELECT name FROM chats WHERE profile_id = ? AND (name = ? OR name GLOB ?)",
-        (profile_id, base, base.replace("[", "[[]").replace("*", "[*]").replace("?", "[?]") + "-[0-9]*"),
-    ).fetchall()
-    if not rows:
+    conn = store.conn
+    if conn.execute("SELECT 1 FROM chats WHERE profile_id = ? AND name = ?", (profile_id, base)).fetchone() is None:
         return base
-    taken = {name for (name,) in rows}
-    suffixes = [int(name[len(base) + 1:]) for name in taken if name[len(base) + 1:].isdigit()]
-    n = max(suffixes, default=1) + 1
-    while f"{base}-{n}" in taken:  # cannot happen unless names were made by hand; stay correct anyway
-        n += 1
+    # The highest "base-N" in one indexed query, counted by SQLite rather than by
+    # fetching every name: a shell loop asking the same thing many times a second
+    # would otherwise cost each ask more than the one before.
+    (highest,) = conn.execute(
+        "SELECT max(CAST(substr(name, ?) AS INTEGER)) FROM chats WHERE profile_id = ? AND name GLOB ?",
+        (len(base) + 2, profile_id, base.replace("[", "[[]").replace("*", "[*]").replace("?", "[?]") + "-[0-9]*"),
+    ).fetchone()
+    n = max(highest or 1, 1) + 1
+    while conn.execute("SELECT 1 FROM chats WHERE profile_id = ? AND name = ?",
+                       (profile_id, f"{base}-{n}")).fetchone() is not None:
+        n += 1  # "base-7x" made by hand casts to 7: the next free one, whatever the names
     return f"{base}-{n}"
 
 
