@@ -43,13 +43,13 @@ def _not_a_number(name: str):
 
 def parse_options(items) -> dict:
     """``-o KEY=VALUE`` pairs: VALUE as JSON where it is (0.2, true, ["x"]), else as text."""
+    from chatthy.wire.json_codec import loads
+
     options: dict = {}
     for item in items:
         key, eq, value = item.partition("=")
         if not eq or not key.strip():
             raise BadRequest(f"-o {item!r}: expected KEY=VALUE (e.g. -o temperature=0.2)")
-        from chatthy.wire.json_codec import loads
-
         try:
             options[key.strip()] = loads(value, parse_constant=_not_a_number)
         except ValueError:

@@ -9,6 +9,7 @@ first (bm25), newest first among equals.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -18,6 +19,7 @@ if TYPE_CHECKING:
 # Private-use characters mark the matches inside a snippet: text is unlikely to
 # hold them, and one that did would only shift its highlights.
 _OPEN, _CLOSE = "\ue000", "\ue001"
+_MARKERS = re.compile(f"([{_OPEN}{_CLOSE}])")
 SNIPPET_TOKENS = 16
 _CONTROLS_TO_SPACE = {ch: " " for ch in (*range(0x20), 0x7F)}
 
@@ -102,32 +104,15 @@ def _highlights(raw: str) -> tuple[str, list[tuple[int, int]]]:
     """The snippet on one line without its markers, and where the markers were."""
     text: list[str] = []
     spans: list[tuple[int, int]] = []
-    length = 0
-    start = None
-    for part in _tokens(" ".join(raw.split())):
+    length, start = 0, None
+    for part in _MARKERS.split(" ".join(raw.split())):
         if part == _OPEN:
             start = length
         elif part == _CLOSE:
             if start is not None and length > start:
                 spans.append((start, length))
             start = None
-        else:
+        elif part:
             text.append(part)
             length += len(part)
     return "".join(text), spans
-
-
-def _tokens(raw: str) -> list[str]:
-    out: list[str] = []
-    buf: list[str] = []
-    for ch in raw:
-        if ch in (_OPEN, _CLOSE):
-            if buf:
-                out.append("".join(buf))
-                buf = []
-            out.append(ch)
-        else:
-            buf.append(ch)
-    if buf:
-        out.append("".join(buf))
-    return out

@@ -32,8 +32,7 @@ async def option(repl, arg: str) -> None:
         if not options:
             repl.screen.note("no options: the provider's params apply (/option temperature=0.2 sets one)")
             return
-        repl.screen.note("options: " + neutralise(" ".join(f"{k}={dumps(v, ensure_ascii=False)}"
-                                                           for k, v in options.items())))
+        repl.screen.note(_shown(options))
         return
     if words[0] == "clear":
         keys = words[1:] or list(options)
@@ -49,6 +48,9 @@ async def option(repl, arg: str) -> None:
     check_options(new)
     options.clear()
     options.update(new)
-    repl.screen.note("options: " + neutralise(" ".join(f"{k}={dumps(v, ensure_ascii=False)}" for k, v in new.items()))
-                     + " (for every question from now on; /option clear drops them)")
+    repl.screen.note(_shown(new) + " (for every question from now on; /option clear drops them)")
     repl.redraw()
+
+
+def _shown(options: dict) -> str:
+    return "options: " + neutralise(" ".join(f"{k}={dumps(v, ensure_ascii=False)}" for k, v in options.items()))
