@@ -96,7 +96,7 @@ def run_ask(app, prompt: tuple[str, ...] = (), chat=None, cont=False, new=False,
         if stream.start and stream.start.get("chat"):  # the chat exists now, whatever became of the reply
             from chatthy.cli.state import ClientState
 
-            ClientState.remember(app.paths, app.current_profile(), stream.start["chat"])
+            ClientState.remember(app.paths, app.profile, stream.start["chat"])  # one read of the state file
     if rag is not None:
         from chatthy.cli.vdb import print_citations
 

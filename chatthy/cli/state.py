@@ -47,13 +47,14 @@ class ClientState:
         os.replace(tmp, target)
 
     @classmethod
-    def remember(cls, paths: Paths, profile: str, chat: str) -> None:
-        """``chat`` (in ``profile``) is where the user last was: ``ask -C`` continues it.
+    def remember(cls, paths: Paths, profile: str | None, chat: str) -> None:
+        """``chat`` (in ``profile``; None: the current one) is where the user last
+        was: ``ask -C`` continues it.
 
         Only within the current profile: an ask with another ``--profile`` does
         not switch the current one behind the user's back.
         """
         state = cls.load(paths)
-        if state.profile == profile and state.chat != chat:
+        if (profile is None or state.profile == profile) and state.chat != chat:
             state.chat = chat
             state.save(paths)

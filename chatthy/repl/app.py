@@ -36,6 +36,11 @@ from chatthy.repl.state import ChatInfo, Modes, PendingApproval, ReplOptions
 # (or the word) and Enter; Enter alone is no.
 APPROVAL_ANSWERS = {"": "no", "y": "yes", "yes": "yes", "n": "no", "no": "no", "a": "always", "always": "always"}
 
+
+def _approval_hint(tool: str) -> str:
+    return f"{tool} wants to run: y runs it, n refuses, a runs it and stops asking in this chat"
+
+
 FLASH_SECONDS = 3.0
 RECENT_MESSAGES = 4
 
@@ -269,14 +274,14 @@ class Repl:
     def ask_approval(self, call_id: str, tool: str) -> None:
         """A tool of our reply asks to run: the prompt asks the user (y / n / a)."""
         self.modes.approval = PendingApproval(call_id, tool)
-        self.flash(f"{tool} wants to run: y runs it, n refuses, a runs it and stops asking in this chat")
+        self.flash(_approval_hint(tool))
 
     def approval_settled(self, call_id: str | None = None) -> None:
         """Answered (here or elsewhere), timed out, or the reply ended: stop asking."""
         pending = self.modes.approval
         if pending is not None and (call_id is None or pending.call_id == call_id):
             self.modes.approval = None
-            if self.flash_state and self.flash_state[0].startswith(f"{pending.tool} wants to run"):
+            if self.flash_state and self.flash_state[0] == _approval_hint(pending.tool):
                 self.flash_state = None  # its hint is stale now
             app = get_app_or_none()
             if app is not None and app.is_running:
