@@ -18,6 +18,7 @@ The schema is public (scripts rely on it)::
     max_connections = 512           # open connections, all clients together
     max_streams_per_client = 128    # streaming requests in flight per client key
     send_timeout = 60               # s a client may leave a frame unread before it is cut off
+    provider_workers = 1            # processes provider streams run in (0: in the daemon)
     [client]
     autostart = true                # start the daemon when none answers
     connect = ""                    # "tcp://HOST:PORT": a daemon on another machine
@@ -128,6 +129,8 @@ DEFAULT_CONFIG_TEXT = """\
 # max_connections = 512           # open connections, all clients together
 # max_streams_per_client = 128    # streaming requests in flight per client key
 # send_timeout = 60               # seconds a client may leave a frame unread
+# provider_workers = 1            # processes that stream from providers, beside the
+#                                 # daemon's own (0: stream inside the daemon, one process)
 
 # [client]
 # autostart = true                # start the daemon when none answers
@@ -219,6 +222,9 @@ class ProviderConfig:
     prices: dict = field(default_factory=dict)
 
 
+MAX_PROVIDER_WORKERS = 16
+
+
 @dataclass(frozen=True)
 class Config:
     path: Path
@@ -231,6 +237,7 @@ class Config:
     max_connections: int = 512
     max_streams_per_client: int = 128
     send_timeout: float = 60.0
+    provider_workers: int = 1  # chatthy/llm/worker_link.py says why
     truncation: str = "drop"
     sources: dict = field(default_factory=dict)  # [sources], read by chatthy.sources.SourceSettings
     tools: ToolsSettings = field(default_factory=ToolsSettings)  # [tools], [tools.user.NAME]
@@ -360,7 +367,7 @@ def parse(text: str, path: Path) -> Config:
         return raw
 
     daemon = section("daemon", {"tcp": str, "max_connections": int, "max_streams_per_client": int,
-                                "send_timeout": (int, float)})
+                                "send_timeout": (int, float), "provider_workers": int})
     client = section("client", {"autostart": bool, "connect": str, "daemon_key": str})
     _check_connection_settings(daemon, client, check)
     chat = section("chat", {"truncation": str})
@@ -379,6 +386,7 @@ def parse(text: str, path: Path) -> Config:
         max_connections=daemon.get("max_connections", 512),
         max_streams_per_client=daemon.get("max_streams_per_client", 128),
         send_timeout=float(daemon.get("send_timeout", 60.0)),
+        provider_workers=daemon.get("provider_workers", 1),
         truncation=truncation,
         sources=sources,
         tools=parse_tools(data.get("tools"), check.fail),
@@ -392,6 +400,8 @@ def _check_connection_settings(daemon: dict, client: dict, check: _Checker) -> N
     for key in ("max_connections", "max_streams_per_client", "send_timeout"):
         if key in daemon and daemon[key] <= 0:
             raise check.fail("daemon", key, "must be positive")
+    if not 0 <= daemon.get("provider_workers", 1) <= MAX_PROVIDER_WORKERS:
+        raise check.fail("daemon", "provider_workers", f"must be 0 to {MAX_PROVIDER_WORKERS}")
     connect = client.get("connect", "").strip()
     if connect and not re.fullmatch(r"tcp://(\[[0-9a-fA-F:.]+\]|[^\s:/\[\]]+):\d{1,5}", connect):
         raise check.fail("client", "connect", "must be \"tcp://HOST:PORT\" (or empty for the local daemon)")

@@ -77,6 +77,9 @@ def status(app, as_json: bool) -> None:
     click.echo(f"log:      {info['log']}")
     click.echo(f"service:  {_service_line(svc)}")
     click.echo(f"clients:  {info['connections']}")
+    workers = [w for w in info.get("provider_workers", []) if w["alive"]]
+    click.echo("providers: " + (", ".join(f"worker pid {w['pid']} ({w['requests']} in flight)" for w in workers)
+                                if workers else "streamed in the daemon"))
     open_chats = info.get("open_chats", [])
     click.echo(f"open chats: {len(open_chats)}" + "".join(
         f"\n  {c['chat']} ({c['watchers']} watching{', replying' if c['replying'] else ''})" for c in open_chats))

@@ -80,6 +80,10 @@ class Provider(Protocol):
 
     async def list_models(self) -> list[str]: ...
 
+    async def load(self) -> None:
+        """Make the first request not wait for the SDK's import."""
+        ...
+
     async def aclose(self) -> None: ...
 
 
@@ -140,6 +144,14 @@ class SDKProvider:
             if self._client is None:  # another task may have made it meanwhile
                 self._client = self._make_client(key)
         return self._client
+
+    async def load(self) -> None:
+        """Import the SDK (up to ~2 s the first time), off the event loop."""
+        import importlib
+
+        import anyio.to_thread
+
+        await anyio.to_thread.run_sync(importlib.import_module, self.kind)
 
     async def aclose(self) -> None:
         client, self._client = self._client, None

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 
 from chatthy.errors import ConfigError, NotFound
 
@@ -28,8 +28,11 @@ def make_provider(settings: ProviderSettings) -> Provider:
 
 
 class ProviderRegistry:
-    def __init__(self, settings_by_name: Mapping[str, ProviderSettings]) -> None:
+    def __init__(self, settings_by_name: Mapping[str, ProviderSettings],
+                 make: Callable[[ProviderSettings], Provider] = make_provider) -> None:
+        """``make``: how a provider is made (the daemon's makes one that streams in a worker)."""
         self._settings = dict(settings_by_name)
+        self._make = make
         self._providers: dict[str, Provider] = {}
 
     @property
@@ -46,7 +49,7 @@ class ProviderRegistry:
             if settings is None:
                 configured = ", ".join(self.names) or "none"
                 raise NotFound(f"unknown provider '{name}' (configured: {configured})")
-            provider = self._providers[name] = make_provider(settings)
+            provider = self._providers[name] = self._make(settings)
         return provider
 
     async def aclose(self) -> None:

@@ -59,7 +59,17 @@ class Daemon:
         self.boxes = BoxCache(keys.daemon)
         # Streaming requests in flight per client key, across its connections.
         self.streams_by_key: dict[str, int] = defaultdict(int)
-        self.providers = ProviderRegistry(config.providers)
+        # Provider streams run in worker processes (chatthy/llm/worker_link.py
+        # says why); with provider_workers = 0, in this one.
+        self.workers = None
+        if config.provider_workers:
+            from chatthy.server.provider_workers import WorkerPool
+
+            default_kind = config.providers[config.default_provider].kind
+            self.workers = WorkerPool(config.providers, config.provider_workers, preload=[default_kind])
+            self.providers = ProviderRegistry(config.providers, make=self.workers.provider)
+        else:
+            self.providers = ProviderRegistry(config.providers)
         self.generations = GenerationHub(self)
         self.started = time.time()
         self.connections: set[Connection] = set()
@@ -97,6 +107,8 @@ class Daemon:
         listeners = [await anyio.abc.SocketListener.from_socket(s) for s in sockets]
         async with anyio.create_task_group() as tg:
             self.task_group = tg
+            if self.workers is not None:
+                tg.start_soon(self._start_workers)
             tg.start_soon(self._signals)
             tg.start_soon(self._warm_up)
             for listener in listeners:
@@ -108,18 +120,29 @@ class Daemon:
                 await listener.aclose()
             await self.generations.stop_all(SHUTDOWN_GRACE)
             await self.providers.aclose()
+            if self.workers is not None:
+                await self.workers.aclose()
             tg.cancel_scope.cancel()
 
+    async def _start_workers(self) -> None:
+        try:
+            await self.workers.start()
+        except ChatthyError as exc:  # each request tries again, and says why if it fails
+            log.error("%s", exc.message)
+
     async def _warm_up(self) -> None:
-        """Import the default provider's SDK off the event loop now, not on the first ask.
+        """Load the tokenizer, and the default provider's SDK, now rather than on the first ask.
 
         openai takes ~0.5 s and anthropic ~1.7 s to import; paying that at start-up
         (in a thread, while requests are already served) keeps the first reply fast.
+        With provider workers, the SDK is theirs to import (they do at start) and
+        this process never loads one.
         """
         default = self.config.providers[self.config.default_provider]
         counter = self.token_counter(default.model, default.kind)
+        sdks = [] if self.workers is not None else [default.kind]
 
-        def load(modules: list[str], tokenizer: bool) -> None:
+        def load(modules: list[str]) -> None:
             import importlib
 
             for module in modules:
@@ -127,15 +150,14 @@ class Daemon:
                     importlib.import_module(module)
                 except Exception:  # reported properly when the provider is used
                     log.exception("could not import %s", module)
-            if tokenizer:
-                try:
-                    counter.count("warm up the tokenizer")  # loads the vendored encoding once
-                except Exception:
-                    log.exception("could not load the tokenizer for %s", default.model)
+            try:
+                counter.count("warm up the tokenizer")  # loads the vendored encoding once
+            except Exception:
+                log.exception("could not load the tokenizer for %s", default.model)
 
-        await anyio.to_thread.run_sync(load, [default.kind], True)
+        await anyio.to_thread.run_sync(load, sdks)
         # Only the default provider's SDK: each SDK costs 40-50 MB of resident
-        # memory for the daemon's whole life, and most users only ever use one.
+        # memory for the process's whole life, and most users only ever use one.
         # Another provider pays its import (0.5-1.7 s) on its first ask.
         # What start-up made (modules, SDK, tokenizer tables: hundreds of thousands
         # of objects) lives as long as the daemon. Frozen, the collector stops
@@ -145,7 +167,9 @@ class Daemon:
 
         gc.collect()
         gc.freeze()
-        log.info("warm-up done: %s SDK imported", default.kind)
+        where = (f"in {self.config.provider_workers} provider worker(s)" if self.workers is not None
+                 else "in the daemon")
+        log.info("warm-up done: providers stream %s; %s is the default", where, default.kind)
 
     async def _signals(self) -> None:
         with anyio.open_signal_receiver(signal.SIGTERM, signal.SIGINT, signal.SIGHUP) as signals:

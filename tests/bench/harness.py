@@ -72,12 +72,14 @@ class FakeProvider:
     ``chunk_delay``: seconds between the echo reply's chunks (0: as fast as it can).
     """
 
-    def __init__(self, chunk_delay: float = 0.0) -> None:
+    def __init__(self, chunk_delay: float = 0.0, stamp: bool = False) -> None:
         self.chunk_delay = chunk_delay
+        self.stamp = stamp
 
     def __enter__(self) -> FakeProvider:
         self.proc = subprocess.Popen([PYTHON, "-m", "tests.fakes.provider_server", "--port", "0",
-                                      "--chunk-delay", str(self.chunk_delay)],
+                                      "--chunk-delay", str(self.chunk_delay),
+                                      *(["--stamp"] if self.stamp else [])],
                                      cwd=ROOT, stdout=subprocess.PIPE, text=True)
         line = self.proc.stdout.readline().strip()
         if not line.startswith("READY "):
@@ -108,7 +110,7 @@ class Instance:
     ``paced_url``: a second fake, pacing its replies, configured as provider "paced".
     """
 
-    def __init__(self, provider_url: str, paced_url: str | None = None) -> None:
+    def __init__(self, provider_url: str, paced_url: str | None = None, extra_config: str = "") -> None:
         self.root = Path(tempfile.mkdtemp(prefix="chb-", dir="/tmp"))
         self.env = {k: v for k, v in os.environ.items()
                     if not k.startswith(("CHATTHY_", "XDG_")) and k != "PYTHONDONTWRITEBYTECODE"}
@@ -124,7 +126,7 @@ class Instance:
             "context_length = 100000\nmax_tokens = 1000\nmax_retries = 0\n"
             + (f'[providers.paced]\nkind = "openai"\nbase_url = "{paced_url}/v1"\napi_key_env = "FAKE_API_KEY"\n'
                'model = "fake-model"\ncontext_length = 100000\nmax_tokens = 1000\nmax_retries = 0\n'
-               if paced_url else ""))
+               if paced_url else "") + extra_config)
 
     def __enter__(self) -> Instance:
         compile_bytecode()

@@ -98,10 +98,12 @@ def stream_steps(reply: Reply, body: dict) -> Iterator[Step]:
     include_usage = isinstance(options, dict) and bool(options.get("include_usage"))
     yield chunks.choice({"role": "assistant", "content": ""})
     delay = reply.delay if isinstance(reply, Text) else 0.0
+    stamp = isinstance(reply, Text) and reply.stamp
     for i, text in enumerate(text_of(reply)):
         if delay and i:
             yield Sleep(delay)
-        yield chunks.text(text)
+        # Made lazily, right before it is written (the step before was a Sleep).
+        yield chunks.text(f"@{time.monotonic_ns()} {text}" if stamp else text)
 
     if isinstance(reply, StreamError):
         yield _event({"error": {"message": reply.message, "type": reply.error_type,

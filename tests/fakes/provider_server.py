@@ -48,11 +48,13 @@ class FakeProviderServer:
     """The fake provider: ``with FakeProviderServer() as fake: ...``."""
 
     def __init__(self, host: str = "127.0.0.1", port: int = 0,
-                 models: Iterable[str] = DEFAULT_MODELS, chunk_delay: float = 0.0) -> None:
+                 models: Iterable[str] = DEFAULT_MODELS, chunk_delay: float = 0.0,
+                 stamp: bool = False) -> None:
         self.host = host
         self.port = port
         self.models = list(models)
         self.chunk_delay = chunk_delay  # seconds between chunks of the unscripted (echo) reply
+        self.stamp = stamp  # the echo's chunks carry the time they were sent (replies.Text.stamp)
         self._lock = threading.Lock()
         self._replies: deque[Reply] = deque()
         self._requests: list[RecordedRequest] = []
@@ -149,6 +151,7 @@ class FakeProviderServer:
                 return self._replies.popleft()
         reply = default_reply(body)
         reply.delay = self.chunk_delay
+        reply.stamp = self.stamp
         return reply
 
     def _track(self, conn: socket.socket, active: bool) -> None:
@@ -329,10 +332,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--port", type=int, default=0)
     parser.add_argument("--chunk-delay", type=float, default=0.0, metavar="SECONDS",
                         help="pace the echo reply like a model: this long between chunks")
+    parser.add_argument("--stamp", action="store_true",
+                        help="start each echo chunk with '@<monotonic ns> ', the time it was sent")
     args = parser.parse_args(argv)
     done = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: done.set())
-    with FakeProviderServer(args.host, args.port, chunk_delay=args.chunk_delay) as fake:
+    with FakeProviderServer(args.host, args.port, chunk_delay=args.chunk_delay,
+                            stamp=args.stamp) as fake:
         print(f"READY {fake.url}", flush=True)
         try:
             while not done.wait(0.5):

@@ -22,6 +22,9 @@ class Text:
     chunks: list[str]
     delay: float = 0.0
     usage: tuple[int, int] | None = None
+    # Benchmarks: each chunk (OpenAI format) starts with "@<time.monotonic_ns()> "
+    # taken as it is sent, so a client can tell how late it arrived.
+    stamp: bool = False
 
 
 @dataclass

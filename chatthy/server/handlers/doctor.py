@@ -62,7 +62,7 @@ async def _provider_check(daemon, settings, timeout: float, is_default: bool) ->
     where = getattr(provider, "base_url", settings.base_url) or "the default endpoint"
     try:
         # The SDK's first import (up to ~2 s) is not the server's fault: keep it out of the time limit.
-        await anyio.to_thread.run_sync(importlib.import_module, settings.kind)
+        await provider.load()
         with anyio.fail_after(timeout):
             models = await provider.list_models()
     except TimeoutError:

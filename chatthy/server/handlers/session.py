@@ -40,6 +40,7 @@ async def status(ctx, p):
         "socket_activated": getattr(d, "socket_activated", False),
         "protocol": PROTOCOL_VERSION,
         "vec_loaded": d.store.vec_loaded,
+        "provider_workers": d.workers.describe() if d.workers is not None else [],
     }
 
 
