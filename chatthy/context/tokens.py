@@ -174,12 +174,18 @@ def _build(name: str, data_dir: Traversable) -> tiktoken.Encoding:
     fields = raw.split()
     b64decode = base64.b64decode
     ranks = {b64decode(tok): int(rank) for tok, rank in zip(fields[0::2], fields[1::2])}
-    return tiktoken.Encoding(
+    encoding = tiktoken.Encoding(
         name,
         pat_str=spec["pat_str"],
         mergeable_ranks=ranks,
         special_tokens=dict(spec["special_tokens"]),
     )
+    # The Rust core has its own copy of the ranks; tiktoken keeps the Python
+    # dict only to pickle an Encoding, which chatthy never does. For o200k
+    # that dict is ~27 MB of Python objects for the daemon's whole life.
+    if hasattr(encoding, "_mergeable_ranks"):
+        encoding._mergeable_ranks = None
+    return encoding
 
 
 class TokenCounter:

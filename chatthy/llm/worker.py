@@ -38,9 +38,28 @@ class Worker:
         self.settings: dict[str, Any] = {}
         self.providers: dict[str, Any] = {}
         self.scopes: dict[int, anyio.CancelScope] = {}
+        self._batch: list[list] = []
 
     def send(self, message: list) -> None:
-        self._send_bytes(link.encode(message))
+        """Queue ``message``; what is queued goes out together once the loop comes round.
+
+        A provider that sends faster than the loop turns (a local server, a
+        burst after a stall) then costs one write, and one wake-up of the
+        daemon, per turn rather than per chunk; text that follows text of the
+        same request is joined into one message. Order is kept.
+        """
+        batch = self._batch
+        if not batch:
+            asyncio.get_running_loop().call_soon(self.flush)
+        elif message[1] == "text" and batch[-1][1] == "text" and batch[-1][0] == message[0]:
+            batch[-1][2] += message[2]
+            return
+        batch.append(message)
+
+    def flush(self) -> None:
+        batch, self._batch = self._batch, []
+        if batch:
+            self._send_bytes(b"".join(link.encode(m) for m in batch))
 
     def provider(self, name: str):
         provider = self.providers.get(name)
@@ -65,12 +84,9 @@ class Worker:
                 __import__(kind)  # the SDK, so the first reply does not wait for it
             except Exception:  # reported properly when the provider is used
                 log.exception("could not import %s", kind)
-        # As in the daemon: start-up objects live as long as the process, and a
-        # full collection walking them is a pause of every stream at once.
-        import gc
+        from chatthy.process_heap import settle
 
-        gc.collect()
-        gc.freeze()
+        settle()
         log.info("ready: %d providers; %s imported in %.2f s", len(self.settings),
                  ", ".join(preload) or "no SDK", time.monotonic() - began)
 
@@ -157,6 +173,7 @@ async def serve(link_in: int, link_out: int) -> None:
         # anyone to send to any more.
         tg.cancel_scope.cancel()
     await worker.aclose()
+    worker.flush()
     out.close()
 
 

@@ -159,14 +159,9 @@ class Daemon:
         # Only the default provider's SDK: each SDK costs 40-50 MB of resident
         # memory for the process's whole life, and most users only ever use one.
         # Another provider pays its import (0.5-1.7 s) on its first ask.
-        # What start-up made (modules, SDK, tokenizer tables: hundreds of thousands
-        # of objects) lives as long as the daemon. Frozen, the collector stops
-        # walking it on every full collection: those walks were pauses of the
-        # event loop, felt by every stream at once.
-        import gc
+        from chatthy.process_heap import settle
 
-        gc.collect()
-        gc.freeze()
+        settle()
         where = (f"in {self.config.provider_workers} provider worker(s)" if self.workers is not None
                  else "in the daemon")
         log.info("warm-up done: providers stream %s; %s is the default", where, default.kind)

@@ -18,6 +18,7 @@ generations stay in memory for attach/resume within a count and a byte budget.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 import uuid
@@ -119,7 +120,10 @@ class Generation:
         self.error: dict | None = None
         self.usage: dict | None = None
         self.finished = anyio.Event()
-        self._changed = anyio.Event()
+        # Followers waiting for more (futures of the daemon's asyncio loop): a
+        # chunk nobody waits for costs nothing, and one that is waited for
+        # costs no new Event (anyio's looks up the async library every time).
+        self._waiters: list[asyncio.Future] = []
         self._scope: anyio.CancelScope | None = None
         self._cancel_requested = False
         # Tools (chatthy/server/tool_loop.py): the loop's settings, its events
@@ -141,8 +145,12 @@ class Generation:
         self._wake()
 
     def _wake(self) -> None:
-        self._changed.set()
-        self._changed = anyio.Event()
+        waiters = self._waiters
+        if waiters:
+            self._waiters = []
+            for waiter in waiters:
+                if not waiter.done():  # a follower cancelled meanwhile
+                    waiter.set_result(None)
 
     def add_event(self, data: dict) -> None:
         """An event for every follower, placed between the chunks it happened between."""
@@ -191,7 +199,6 @@ class Generation:
         self.followers += 1
         try:
             while True:
-                changed = self._changed
                 while True:
                     while events is not None and ev < len(self.events) and self.events[ev][0] <= seq:
                         await events(self.events[ev][1], seq)
@@ -212,7 +219,10 @@ class Generation:
                     seq = end
                 if self.finished.is_set():
                     return self.end_data()
-                await changed.wait()
+                # Nothing new, and no await since that was checked: no wake-up can be missed.
+                waiter = asyncio.get_running_loop().create_future()
+                self._waiters.append(waiter)
+                await waiter
         finally:
             self.followers -= 1
 

@@ -47,7 +47,29 @@ def _register_sqlean() -> None:
 
 _register_sqlean()
 
-import sqlite_utils  # noqa: E402  (must follow the registration above)
+
+def _import_sqlite_utils():
+    """sqlite_utils, imported with numpy and pandas out of its sight.
+
+    It imports both, where installed, when it is imported, only to map their
+    scalar types to column types. chatthy never hands it either (vectors are
+    stored as bytes, through SQL), and numpy alone cost the daemon ~60 ms of
+    every start and ~16 MB for its whole life, long before (or without) the
+    vector store needing it; the vector store imports numpy itself.
+    """
+    hidden = [name for name in ("numpy", "pandas") if name not in sys.modules]
+    for name in hidden:
+        sys.modules[name] = None  # "import numpy" raises ImportError meanwhile
+    try:
+        import sqlite_utils
+    finally:
+        for name in hidden:
+            if sys.modules.get(name, 0) is None:
+                del sys.modules[name]
+    return sqlite_utils
+
+
+sqlite_utils = _import_sqlite_utils()  # after the registration above
 
 Connection = sqlean.Connection
 

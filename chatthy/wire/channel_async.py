@@ -95,19 +95,21 @@ class AsyncChannel:
         raw = self._raw_socket
         lock = self._send_lock
         if raw is not None and not lock.locked():
+            # No await from the check above to the send: no other frame can
+            # start in between, so a frame the kernel takes whole needs no lock.
             frame = encode_frame(body, self._limits.max_frame)
-            lock.acquire_nowait()  # held from before the first byte: nothing can interleave
             try:
+                sent = raw.send(frame)
+            except BlockingIOError:
+                sent = 0
+            except OSError as exc:
+                raise anyio.BrokenResourceError(str(exc)) from exc
+            if sent < len(frame):  # the kernel's buffer is full: wait for it, holding the lock
+                lock.acquire_nowait()  # still free: nothing has run since the check
                 try:
-                    sent = raw.send(frame)
-                except BlockingIOError:
-                    sent = 0
-                except OSError as exc:
-                    raise anyio.BrokenResourceError(str(exc)) from exc
-                if sent < len(frame):  # the kernel's buffer is full: wait for it, with the timeout
                     await self._send_frame(frame[sent:])
-            finally:
-                lock.release()
+                finally:
+                    lock.release()
             return
         async with self._send_lock:
             # Encrypted under the lock: the nonce counter must follow wire order.

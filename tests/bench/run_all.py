@@ -269,7 +269,8 @@ def ask_rate_rows(inst: Instance, counts: tuple[int, ...], per_client: int) -> l
                 "one client alone", load["alone"]),
             Row(f"{name}: p99 added latency", max(percentile(latency, 0.99) - load["alone"], 0.0),
                 "one client alone", load["alone"]),
-            Row(f"{name}: asks/s", load["per_second"], "", 0.0, unit="/s"),
+            Row(f"{name}: asks/s", load["per_second"], f"{clients} × one alone", clients * 1000 / load["alone"],
+                unit="/s"),
             Row(f"{name}: errors (of {clients * per_client})", float(len(load["errors"])), "allowed", 0.0,
                 unit="", target=1.0),
         ]

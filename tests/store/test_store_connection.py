@@ -203,3 +203,11 @@ def test_settings_round_trip(store):
     store.set_setting("calibration", "1.07")
     store.set_setting("calibration", "1.08")
     assert store.get_setting("calibration") == "1.08"
+
+
+def test_the_daemon_does_not_load_numpy_until_the_vector_store_needs_it():
+    # sqlite_utils would import numpy (~60 ms, ~16 MB for the daemon's life) at its own import.
+    code = ("import sys, chatthy.server.handlers, chatthy.server.daemon; print('numpy' in sys.modules); "
+            "import numpy, chatthy.vdb.vector_index; print(sys.modules['numpy'] is numpy)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.split() == ["False", "True"]
