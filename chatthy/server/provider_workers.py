@@ -216,6 +216,7 @@ class WorkerPool:
         self.size = size
         self._preload = preload
         self.workers: list[WorkerProcess] = []
+        self.started = 0  # workers started in this daemon's life (doctor tells of replacements)
         self._lock: anyio.Lock | None = None  # made in the event loop, on first use
         self._next_id = 0
         self._closed = False
@@ -233,6 +234,7 @@ class WorkerPool:
             stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
         )
         worker.send(["init", self._settings, self._preload])
+        self.started += 1
         log.info("provider worker %s started", worker.pid)
         return worker
 

@@ -53,8 +53,9 @@ def test_a_healthy_setup(healthy_home):
     assert out.returncode == 0, out.stdout
     assert json.loads(out.stdout)["ok"] is True
     for name in ("config", "directories", "key files", "daemon key", "socket", "daemon", "version",
-                 "sqlite-vec", "database", "disk", "provider fake", "provider fakeant"):
+                 "sqlite-vec", "database", "disk", "provider workers", "provider fake", "provider fakeant"):
         assert checks[name]["status"] == "ok", checks[name]
+    assert checks["provider workers"]["message"].startswith("1 running (pid ")
     assert "started by doctor" in checks["daemon"]["message"] or "running" in checks["daemon"]["message"]
     assert "key from $FAKE_API_KEY" in checks["provider fake"]["message"]
     assert "2 models" in checks["provider fake"]["message"]

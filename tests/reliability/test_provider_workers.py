@@ -138,3 +138,17 @@ def test_replies_tools_and_errors_are_the_same_with_or_without_workers(fake, wor
     finally:
         daemon.stop()
         remove_home(home)
+
+
+def test_doctor_restarts_a_dead_worker_and_says_one_was_replaced(worker_home):
+    home, _ = worker_home
+    (pid,) = wait_for(lambda: live_workers(home), what="a provider worker")
+    os.kill(pid, signal.SIGKILL)
+    wait_for(lambda: gone(pid), what="the worker to die")
+    checks = {c["check"]: c for c in json.loads(home.run("doctor", "--json", "--offline").stdout)["checks"]}
+    workers = checks["provider workers"]
+    assert workers["status"] == "warn", workers
+    assert "1 running" in workers["message"] and "1 replaced after stopping" in workers["message"]
+    assert "daemon logs" in workers["fix"]
+    (new,) = live_workers(home)
+    assert new != pid

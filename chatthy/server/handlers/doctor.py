@@ -130,6 +130,7 @@ async def doctor(ctx, p):
         _check("database", "ok", f"{d.paths.database} ({_size(d.paths.database)})"),
         await _embedder_check(d, p["network"], float(p["timeout"])),
         _disk_check(d.paths.data_dir),
+        await _workers_check(d),
     ]
     providers = list(d.config.providers.values())
     if p["network"]:
@@ -146,6 +147,25 @@ async def doctor(ctx, p):
     else:
         checks += [_check(f"provider {s.name}", "skip", "not asked (--offline)") for s in providers]
     return {"version": __version__, "protocol": PROTOCOL_VERSION, "pid": os.getpid(), "checks": checks}
+
+
+async def _workers_check(d) -> dict:
+    """The provider workers are running; one that died is started again here, or the check says why not."""
+    pool = d.workers
+    if pool is None:
+        return _check("provider workers", "ok", "none: providers stream inside the daemon (provider_workers = 0)")
+    try:
+        await pool.worker()  # replaces a dead one, as the next request would
+    except ChatthyError as exc:
+        return _check("provider workers", "fail", exc.message, "see `chatthy daemon logs` for why it stopped")
+    live = [w for w in pool.workers if w.alive]
+    restarted = pool.started - pool.size
+    pids = ", ".join(str(w.pid) for w in live)
+    message = f"{len(live)} running (pid {pids})"
+    if restarted > 0:
+        return _check("provider workers", "warn", f"{message}; {restarted} replaced after stopping",
+                      "`chatthy daemon logs` says why they stopped")
+    return _check("provider workers", "ok", message)
 
 
 def _size(path) -> str:
