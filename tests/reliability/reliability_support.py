@@ -112,6 +112,20 @@ class DaemonProcess:
     def rss_kb(self) -> int:
         return rss_kb(self.pid)
 
+    def workers_rss_kb(self) -> int:
+        """Its children's RSS together: the provider workers."""
+        total = 0
+        for entry in os.listdir("/proc"):
+            if not entry.isdigit():
+                continue
+            try:
+                with open(f"/proc/{entry}/stat") as fh:
+                    if int(fh.read().rsplit(")", 1)[1].split()[1]) == self.pid:
+                        total += rss_kb(int(entry))
+            except (OSError, ValueError, AssertionError):
+                continue  # exited meanwhile
+        return total
+
     def alive(self) -> bool:
         return self.proc is not None and self.proc.poll() is None
 

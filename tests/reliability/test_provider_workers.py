@@ -119,6 +119,7 @@ def test_replies_tools_and_errors_are_the_same_with_or_without_workers(fake, wor
             assert live_workers(home) == []
         status = home.run("daemon", "status", check=True).stdout
         assert ("streamed in the daemon" in status) == (workers == 0)
+        assert ("providers: worker pid " in status) == (workers == 1)
 
         plain = home.run("ask", "stream me")
         assert plain.returncode == 0 and plain.stdout == "You said: stream me\n"

@@ -90,13 +90,13 @@ def test_many_concurrent_clients_are_all_answered_and_nothing_is_lost(fake_proce
         with DaemonProcess(home) as daemon:
             assert home.run("ask", "warm up", "--quiet").returncode == 0
             daemon.wait_warm()
-            rss_start = daemon.rss_kb()
+            rss_start, workers_start = daemon.rss_kb(), daemon.workers_rss_kb()
             errors, first = run_round(paths, 1)
             assert errors == [], errors[:5]
-            rss_first = daemon.rss_kb()
+            rss_first, workers_first = daemon.rss_kb(), daemon.workers_rss_kb()
             errors, second = run_round(paths, 2)
             assert errors == [], errors[:5]
-            rss_second = daemon.rss_kb()
+            rss_second, workers_second = daemon.rss_kb(), daemon.workers_rss_kb()
             log = log_text(home)
             assert "database is locked" not in log
             assert "Traceback" not in log, log[-3000:]
@@ -112,6 +112,8 @@ def test_many_concurrent_clients_are_all_answered_and_nothing_is_lost(fake_proce
     requests = CLIENTS * REQUESTS
     print(f"load: {CLIENTS} clients x {REQUESTS} asks, twice: {2 * requests} asks + {2 * CLIENTS} chat.show, "
           f"all answered; round 1 {first:.1f} s ({requests / first:.0f} asks/s), round 2 {second:.1f} s; "
-          f"daemon RSS {rss_start // 1024} -> {rss_first // 1024} -> {rss_second // 1024} MiB")
+          f"daemon RSS {rss_start // 1024} -> {rss_first // 1024} -> {rss_second // 1024} MiB, "
+          f"provider worker {workers_start // 1024} -> {workers_first // 1024} -> {workers_second // 1024} MiB")
     assert (rss_second - rss_first) / 1024 < 24, "daemon memory kept growing in the second round"
-    assert rss_second / 1024 < 400
+    assert (workers_second - workers_first) / 1024 < 24, "the worker's memory kept growing in the second round"
+    assert rss_second / 1024 < 400 and workers_first > 0
