@@ -153,3 +153,19 @@ def test_doctor_restarts_a_dead_worker_and_says_one_was_replaced(worker_home):
     assert "daemon logs" in workers["fix"]
     (new,) = live_workers(home)
     assert new != pid
+
+
+def loaded_libraries(pid: int) -> set[str]:
+    with open(f"/proc/{pid}/maps") as fh:
+        return {line.split()[-1].rsplit("/", 1)[-1] for line in fh if "/" in line}
+
+
+def test_with_workers_the_daemon_never_loads_the_http_stack_the_worker_does(worker_home):
+    # aiohttp's C parser is the provider SDKs' HTTP stack (chatthy/llm/base.py):
+    # after a reply, only the process that streamed it has it mapped.
+    home, daemon = worker_home
+    assert home.run("ask", "hello").returncode == 0
+    (worker,) = live_workers(home)
+    parser = lambda libs: any(name.startswith("_http_parser") for name in libs)  # noqa: E731
+    assert parser(loaded_libraries(worker))
+    assert not parser(loaded_libraries(daemon.pid))
