@@ -9,6 +9,7 @@ and both ways give the same replies and the same errors.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -36,9 +37,10 @@ def gone(pid: int) -> bool:
         return True
 
 
-@pytest.fixture
-def worker_home(fake):
-    home = new_home(fake)
+@contextlib.contextmanager
+def running(fake, extra_config: str = ""):
+    """A home and its daemon (never autostarted behind the test's back), always removed."""
+    home = new_home(fake, extra_config)
     home.env["CHATTHY_NO_AUTOSTART"] = "1"
     daemon = DaemonProcess(home).start()
     try:
@@ -46,6 +48,20 @@ def worker_home(fake):
     finally:
         daemon.stop()
         remove_home(home)
+
+
+@pytest.fixture
+def worker_home(fake):
+    with running(fake) as pair:
+        yield pair
+
+
+def kill_the_worker(home) -> int:
+    """kill -9 the daemon's one worker, once it runs; its pid once it is gone."""
+    (pid,) = wait_for(lambda: live_workers(home), what="a provider worker")
+    os.kill(pid, signal.SIGKILL)
+    wait_for(lambda: gone(pid), what=f"worker {pid} to die")
+    return pid
 
 
 def test_a_worker_killed_mid_reply_ends_that_reply_and_the_next_ask_gets_a_new_worker(fake, worker_home):
@@ -77,25 +93,17 @@ def test_a_worker_killed_mid_reply_ends_that_reply_and_the_next_ask_gets_a_new_w
 
 def test_a_dead_idle_worker_is_replaced_on_the_next_ask(worker_home):
     home, _ = worker_home
-    (pid,) = wait_for(lambda: live_workers(home), what="a provider worker")
-    os.kill(pid, signal.SIGKILL)
-    wait_for(lambda: gone(pid), what="the worker to die")
+    kill_the_worker(home)
     result = home.run("ask", "hello")
     assert result.returncode == 0 and result.stdout == "You said: hello\n", result.stderr
 
 
-def test_a_daemon_killed_with_9_takes_its_worker_with_it(fake):
-    home = new_home(fake)
-    home.env["CHATTHY_NO_AUTOSTART"] = "1"
-    daemon = DaemonProcess(home).start()
-    try:
-        (pid,) = wait_for(lambda: live_workers(home), what="a provider worker")
-        daemon.kill9()
-        # Its stdin closes with the daemon: it ends on its own, no orphan left behind.
-        wait_for(lambda: gone(pid), 15, what=f"worker {pid} to exit after its daemon died")
-    finally:
-        daemon.stop()
-        remove_home(home)
+def test_a_daemon_killed_with_9_takes_its_worker_with_it(worker_home):
+    home, daemon = worker_home
+    (pid,) = wait_for(lambda: live_workers(home), what="a provider worker")
+    daemon.kill9()
+    # Its stdin closes with the daemon: it ends on its own, no orphan left behind.
+    wait_for(lambda: gone(pid), 15, what=f"worker {pid} to exit after its daemon died")
 
 
 def test_a_stopped_daemon_stops_its_worker_cleanly_and_the_worker_logs_into_the_daemon_log(worker_home):
@@ -109,10 +117,7 @@ def test_a_stopped_daemon_stops_its_worker_cleanly_and_the_worker_logs_into_the_
 
 @pytest.mark.parametrize("workers", [0, 1])
 def test_replies_tools_and_errors_are_the_same_with_or_without_workers(fake, workers):
-    home = new_home(fake, f"\n[daemon]\nprovider_workers = {workers}\n")
-    home.env["CHATTHY_NO_AUTOSTART"] = "1"
-    daemon = DaemonProcess(home).start()
-    try:
+    with running(fake, f"\n[daemon]\nprovider_workers = {workers}\n") as (home, _):
         if workers:
             wait_for(lambda: live_workers(home), what="a provider worker")
         else:
@@ -136,16 +141,11 @@ def test_replies_tools_and_errors_are_the_same_with_or_without_workers(fake, wor
         assert refused.stderr.startswith("chatthy: error: fake (fake-model): ")
         assert "401" in refused.stderr and "the key is wrong" in refused.stderr
         assert len(refused.stderr.strip().splitlines()) == 1
-    finally:
-        daemon.stop()
-        remove_home(home)
 
 
 def test_doctor_restarts_a_dead_worker_and_says_one_was_replaced(worker_home):
     home, _ = worker_home
-    (pid,) = wait_for(lambda: live_workers(home), what="a provider worker")
-    os.kill(pid, signal.SIGKILL)
-    wait_for(lambda: gone(pid), what="the worker to die")
+    pid = kill_the_worker(home)
     checks = {c["check"]: c for c in json.loads(home.run("doctor", "--json", "--offline").stdout)["checks"]}
     workers = checks["provider workers"]
     assert workers["status"] == "warn", workers
