@@ -27,7 +27,7 @@ import anyio
 from chatthy.errors import ChatthyError
 
 from . import worker_link as link
-from .registry import make_provider
+from .registry import ProviderRegistry
 
 log = logging.getLogger("chatthy.worker")
 
@@ -35,8 +35,7 @@ log = logging.getLogger("chatthy.worker")
 class Worker:
     def __init__(self, send_bytes) -> None:
         self._send_bytes = send_bytes
-        self.settings: dict[str, Any] = {}
-        self.providers: dict[str, Any] = {}
+        self.providers = ProviderRegistry({})
         self.scopes: dict[int, anyio.CancelScope] = {}
         self._batch: list[list] = []
 
@@ -61,24 +60,13 @@ class Worker:
         if batch:
             self._send_bytes(b"".join(link.encode(m) for m in batch))
 
-    def provider(self, name: str):
-        provider = self.providers.get(name)
-        if provider is None:
-            from chatthy.errors import NotFound
-
-            settings = self.settings.get(name)
-            if settings is None:
-                raise NotFound(f"unknown provider '{name}' (the provider worker was not told of it)")
-            provider = self.providers[name] = make_provider(settings)
-        return provider
-
     def init(self, settings: dict[str, dict], preload: list[str]) -> None:
         import time
 
         from chatthy.config import ProviderConfig
 
         began = time.monotonic()
-        self.settings = {name: ProviderConfig(**data) for name, data in settings.items()}
+        self.providers = ProviderRegistry({name: ProviderConfig(**data) for name, data in settings.items()})
         for kind in preload:
             try:
                 __import__(kind)  # the SDK, so the first reply does not wait for it
@@ -87,7 +75,7 @@ class Worker:
         from chatthy.process_heap import settle
 
         settle()
-        log.info("ready: %d providers; %s imported in %.2f s", len(self.settings),
+        log.info("ready: %d providers; %s imported in %.2f s", len(self.providers.names),
                  ", ".join(preload) or "no SDK", time.monotonic() - began)
 
     async def stream(self, call_id: int, name: str, request: dict) -> None:
@@ -95,20 +83,18 @@ class Worker:
             self.scopes[call_id] = scope
             try:
                 req = link.request_from_wire(request)
-                async with contextlib.aclosing(self.provider(name).stream(req)) as events:
+                async with contextlib.aclosing(self.providers.get(name).stream(req)) as events:
                     async for event in events:
                         kind, value = link.event_to_wire(event)
                         self.send([call_id, kind, value])
             except Exception as exc:
-                if not isinstance(exc, ChatthyError):
-                    log.exception("stream %d (provider %s) failed", call_id, name)
-                self.send([call_id, "error", link.error_to_wire(exc)])
+                self._failed(call_id, exc, f"stream {call_id} (provider {name})")
             finally:
                 del self.scopes[call_id]
 
     async def answer(self, call_id: int, op: str, name: str) -> None:
         try:
-            provider = self.provider(name)
+            provider = self.providers.get(name)
             if op == "models":
                 value: Any = await provider.list_models()
             else:
@@ -116,9 +102,13 @@ class Worker:
                 value = True
             self.send([call_id, "result", value])
         except Exception as exc:
-            if not isinstance(exc, ChatthyError):
-                log.exception("%s for provider %s failed", op, name)
-            self.send([call_id, "error", link.error_to_wire(exc)])
+            self._failed(call_id, exc, f"{op} for provider {name}")
+
+    def _failed(self, call_id: int, exc: Exception, what: str) -> None:
+        """The call's end is this error; one that is not chatthy's is a bug, logged with its traceback."""
+        if not isinstance(exc, ChatthyError):
+            log.exception("%s failed", what)
+        self.send([call_id, "error", link.error_to_wire(exc)])
 
     def cancel(self, call_id: int) -> None:
         scope = self.scopes.get(call_id)
@@ -126,9 +116,8 @@ class Worker:
             scope.cancel()
 
     async def aclose(self) -> None:
-        for provider in self.providers.values():
-            with contextlib.suppress(Exception):
-                await provider.aclose()
+        with contextlib.suppress(Exception):  # exiting anyway: a failed close has no one to tell
+            await self.providers.aclose()
 
 
 class _Incoming(asyncio.Protocol):

@@ -34,7 +34,7 @@ worker → daemon::
 
 from __future__ import annotations
 
-from dataclasses import asdict, fields, is_dataclass
+from dataclasses import asdict, fields
 from typing import Any
 
 from chatthy.errors import ChatthyError, InternalError, from_wire
@@ -103,9 +103,7 @@ def request_from_wire(data: dict) -> ChatRequest:
 
 
 def settings_to_wire(settings: Any) -> dict:
-    if is_dataclass(settings):
-        return asdict(settings)
-    return dict(vars(settings))
+    return asdict(settings)  # config.ProviderConfig, rebuilt from this dict in the worker
 
 
 def error_to_wire(exc: BaseException) -> dict:
